@@ -1,0 +1,109 @@
+"""Dose arithmetic of the LEMS IVIG pathway: IVIG (with its dosing weight and vial totals)
+and alternate-day prednisone.
+
+Plain functions over numbers, no Django. The figures come from DESIGN.md §4 ("Doses" and
+"Dosing weight and vials"): IVIG 1-2 g/kg over 2-5 days, prednisone 1.5 mg/kg on alternate
+days to at most 100 mg, and the local dosing-weight rule (Devine ideal body weight,
+adjusted body weight, Australian exclusions, Ontario's rounding to the nearest 5 g).
+
+Arithmetic runs in Decimal on the decimal text of each input, so a dose that lands exactly
+on a half (1.5 x 30.3 kg = 45.45 mg) rounds up, not down through a binary float's
+45.449999... Results are rounded half up to 0.1 and returned as floats; vials are grams.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+IVIG_DAYS = (2, 5)
+PREDNISONE_MG_PER_KG = Decimal("1.5")
+PREDNISONE_MAX_MG = Decimal(100)
+
+CM_PER_INCH = Decimal("2.54")
+DEVINE_BASE_KG = {"male": Decimal(50), "female": Decimal("45.5")}
+DEVINE_BASE_INCHES = Decimal(60)
+DEVINE_KG_PER_INCH = Decimal("2.3")
+ADJUSTMENT_FRACTION = Decimal("0.4")
+# BloodSTAR doses on actual weight below this height (references.md, citation 7).
+ADJUSTED_WEIGHT_MIN_HEIGHT_CM = Decimal(152)
+VIAL_STEP_G = Decimal(5)
+
+TENTH = Decimal("0.1")
+
+
+def ivig_dose(weight_kg, height_cm=None, sex=None, pregnant=None) -> dict:
+    """IVIG totals on actual weight, plus the dosing weight and its totals and vials.
+
+    `height_cm`, `sex` (`female`/`male`) and `pregnant` (`yes`/`no`) are optional; without
+    them the dosing weight is the actual weight.
+    """
+    actual = _decimal(weight_kg)
+    ideal = _ideal_body_weight(height_cm, sex)
+    adjusted = None if ideal is None else _tenth(ideal + ADJUSTMENT_FRACTION * (actual - ideal))
+    reason = _dosing_weight_reason(actual, adjusted, height_cm, sex, pregnant)
+    dosing_weight = adjusted if reason == "adjusted" else actual
+    low_total, high_total = _tenth(dosing_weight), _tenth(2 * dosing_weight)
+    return {
+        "total_g": (_float(actual), _float(2 * actual)),
+        "days": IVIG_DAYS,
+        "daily_g": (_float(actual / 5), _float(actual)),
+        "ideal_weight_kg": None if ideal is None else float(ideal),
+        "adjusted_weight_kg": None if adjusted is None else float(adjusted),
+        "dosing_weight_kg": _float(dosing_weight),
+        "dosing_weight_basis": "adjusted" if reason == "adjusted" else "actual",
+        "dosing_weight_reason": reason,
+        "adjusted_total_g": (float(low_total), float(high_total)),
+        "adjusted_daily_g": (_float(dosing_weight / 5), _float(dosing_weight)),
+        "vials_total_g": (
+            _nearest_vial_step(low_total),
+            _nearest_vial_step(high_total),
+        ),
+    }
+
+
+def prednisone_dose(weight_kg) -> dict:
+    """Prednisone in mg on alternate days: 1.5 mg/kg, at most 100 mg."""
+    by_weight = PREDNISONE_MG_PER_KG * _decimal(weight_kg)
+    return {
+        "mg": _float(min(by_weight, PREDNISONE_MAX_MG)),
+        "capped": by_weight > PREDNISONE_MAX_MG,
+    }
+
+
+def _ideal_body_weight(height_cm, sex):
+    if height_cm is None or sex not in DEVINE_BASE_KG:
+        return None
+    inches = _decimal(height_cm) / CM_PER_INCH
+    # Rounded here, before the adjusted weight, so the summary's printed arithmetic
+    # (IBW + 0.4 x (actual - IBW)) reproduces its result exactly.
+    return _tenth(DEVINE_BASE_KG[sex] + DEVINE_KG_PER_INCH * (inches - DEVINE_BASE_INCHES))
+
+
+def _dosing_weight_reason(actual, adjusted, height_cm, sex, pregnant) -> str:
+    if adjusted is None:
+        return "height_or_sex_missing"
+    if _decimal(height_cm) < ADJUSTED_WEIGHT_MIN_HEIGHT_CM:
+        return "under_152_cm"
+    if pregnant == "yes":
+        return "pregnant"
+    # A woman's pregnancy is an exclusion, so "not asked" cannot stand in for "no".
+    if sex == "female" and pregnant != "no":
+        return "pregnancy_not_answered"
+    if actual <= adjusted:
+        return "actual_not_above_adjusted"
+    return "adjusted"
+
+
+def _decimal(number) -> Decimal:
+    return Decimal(str(number))
+
+
+def _tenth(amount: Decimal) -> Decimal:
+    return amount.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+def _float(amount: Decimal) -> float:
+    return float(_tenth(amount))
+
+
+def _nearest_vial_step(grams: Decimal) -> int:
+    steps = (grams / VIAL_STEP_G).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return int(steps * VIAL_STEP_G)

@@ -1,0 +1,340 @@
+"""One form per pathway step, the decision form, and the clinician's words for each answer.
+
+Labels and hints restate the guideline's own terms; where the guideline gives no
+definition (e.g. grades of weakness), the hint says so rather than inventing one.
+"""
+
+import math
+
+from django import forms
+from django.utils.html import format_html
+
+from guidance import pathway
+from guidance.models import Encounter
+
+FIELD_LABELS = {
+    "patient_reference": "Patient reference (optional)",
+    "weight_kg": "Weight (kg)",
+    "diagnosis_confirmed": "Is LEMS confirmed?",
+    "height_cm": "Height (cm, optional)",
+    "sex": "Sex (optional)",
+    "pregnant": "Pregnant?",
+    "tumour_status": "Tumour screening",
+    "smoking": "Smoking",
+    "dap_status": "3,4-diaminopyridine (3,4-DAP)",
+    "weakness": "Weakness",
+    "rapid_improvement_needed": "Is rapid short-term improvement needed?",
+    "immunosuppression": "Immunosuppression",
+    "plasma_exchange_available": "Is plasma exchange available for this patient?",
+    "ivig_risk_factors": "IVIG risk factors (tick any that apply)",
+}
+
+# (label, hint) for each value of each choice field.
+VALUE_LABELS = {
+    "diagnosis_confirmed": {
+        "yes": ("Yes, confirmed", "By VGCC antibodies and/or neurophysiology"),
+        "no": ("No, not yet confirmed", "The pathway is for confirmed LEMS"),
+    },
+    "sex": {
+        "female": ("Female", "Only used for the ideal-weight formula"),
+        "male": ("Male", "Only used for the ideal-weight formula"),
+    },
+    "pregnant": {"yes": ("Yes", ""), "no": ("No", "")},
+    "tumour_status": {
+        "found": (
+            "Tumour found",
+            "Paraneoplastic LEMS (typically small cell lung cancer)",
+        ),
+        "not_found": ("Screened, no tumour found", "Non-paraneoplastic so far"),
+        "not_screened": ("Not screened yet", "Cancer screening still to be done"),
+    },
+    "smoking": {
+        "current": ("Current smoker", ""),
+        "former": ("Former smoker", ""),
+        "never": ("Never smoked", ""),
+    },
+    "dap_status": {
+        "not_started": ("Not started", "3,4-DAP has not been tried yet"),
+        "adequate": ("Adequate response", "Symptoms controlled by 3,4-DAP alone"),
+        "inadequate": (
+            "Inadequate response",
+            "Taking 3,4-DAP, but weakness is not sufficiently controlled by it alone",
+        ),
+        "not_tolerated": ("Not tolerated or contraindicated", "3,4-DAP cannot be used"),
+    },
+    "weakness": {
+        "mild": ("Mild", ""),
+        "moderate": ("Moderate", ""),
+        "severe": (
+            "Severe",
+            "The guideline does not define grades: your clinical judgment",
+        ),
+    },
+    "rapid_improvement_needed": {
+        "yes": ("Yes", "Rapid short-term improvement is needed"),
+        "no": ("No", ""),
+    },
+    "immunosuppression": {
+        "none": ("None", "Not started"),
+        "starting": ("Starting", "Started, waiting for it to take effect"),
+        "established": ("Established", "Already at therapeutic effect"),
+    },
+    "plasma_exchange_available": {
+        "yes": ("Yes, available", ""),
+        "no": ("No, not available", ""),
+    },
+    "ivig_risk_factors": {
+        "thrombosis": ("Thrombosis risk", ""),
+        "renal": ("Renal risk (risk of renal failure)", ""),
+        "aseptic_meningitis": ("Aseptic meningitis risk", ""),
+    },
+}
+
+STEP_TITLES = {
+    "patient": "Patient",
+    "tumour": "Tumour screening",
+    "symptomatic": "Symptomatic treatment",
+    "severity": "Severity",
+    "ivig": "IVIG",
+}
+
+
+def answer_label(field, value):
+    """How an answer reads on the summary, e.g. ("Weight", "70 kg")."""
+    if field == "weight_kg":
+        return "Weight", f"{format_number(value)} kg"
+    if field == "height_cm":
+        return "Height", f"{format_number(value)} cm"
+    if field == "ivig_risk_factors":
+        names = [VALUE_LABELS[field][factor][0] for factor in value]
+        return "IVIG risk factors", ", ".join(names) or "None"
+    return FIELD_LABELS[field].removesuffix(" (optional)"), VALUE_LABELS[field][value][0]
+
+
+def format_number(value):
+    """70.0 -> "70", 66.7 -> "66.7"."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _choices(field):
+    return [
+        (
+            value,
+            format_html('{}<span class="choice-hint">{}</span>', label, hint) if hint else label,
+        )
+        for value, (label, hint) in VALUE_LABELS[field].items()
+    ]
+
+
+def _choice_field(field, required=True):
+    return forms.ChoiceField(
+        label=FIELD_LABELS[field],
+        choices=_choices(field),
+        widget=forms.RadioSelect,
+        required=required,
+        error_messages={
+            "required": f"Choose an answer for “{FIELD_LABELS[field].rstrip('?')}”.",
+            "invalid_choice": "That is not one of the choices; choose one of those listed.",
+        },
+    )
+
+
+class MeasurementField(forms.FloatField):
+    """A number in a range, with messages a clinician can act on."""
+
+    def __init__(self, *, name, unit, low, high, **kwargs):
+        example = "72.5" if unit == "kg" else "170"
+        messages = {
+            "required": f"Enter the {name} in {unit}.",
+            "invalid": f"Enter the {name} in {unit} as a number, e.g. {example}.",
+            "min_value": f"The {name} must be at least {low} {unit} (adults only).",
+            "max_value": f"The {name} must be at most {high} {unit}.",
+        }
+        super().__init__(
+            min_value=low,
+            max_value=high,
+            error_messages=messages,
+            widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+            **kwargs,
+        )
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        if number is not None and not math.isfinite(number):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs["step"] = "0.1"
+        return attrs
+
+
+class StepForm(forms.Form):
+    """Validates one step; the engine's own check catches what crosses fields."""
+
+    step = ""
+
+    def __init__(self, *args, earlier_answers=None, **kwargs):
+        self.earlier_answers = earlier_answers or {}
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        try:
+            pathway.validate({**self.earlier_answers, **self.step_answers(cleaned)})
+        except pathway.AnswerError as error:
+            field = error.field if error.field in self.fields else None
+            self.add_error(field, error.problem[:1].upper() + error.problem[1:])
+        return cleaned
+
+    def step_answers(self, cleaned):
+        """The engine's answers of this step: unanswered optional fields stay out."""
+        return {
+            field: value
+            for field, value in cleaned.items()
+            if field in pathway.STEP_FIELDS[self.step] and value not in (None, "")
+        }
+
+
+class PatientForm(StepForm):
+    step = "patient"
+    patient_reference = forms.CharField(
+        label=FIELD_LABELS["patient_reference"],
+        max_length=pathway.PATIENT_REFERENCE_MAX_LENGTH,
+        required=False,
+        help_text="A pseudonymous identifier from your records, not the patient's name.",
+        error_messages={"max_length": "Keep the reference to 64 characters or fewer."},
+    )
+    weight_kg = MeasurementField(
+        name="weight",
+        unit="kg",
+        low=pathway.WEIGHT_RANGE_KG[0],
+        high=pathway.WEIGHT_RANGE_KG[1],
+        label=FIELD_LABELS["weight_kg"],
+    )
+    diagnosis_confirmed = _choice_field("diagnosis_confirmed")
+    height_cm = MeasurementField(
+        name="height",
+        unit="cm",
+        low=pathway.HEIGHT_RANGE_CM[0],
+        high=pathway.HEIGHT_RANGE_CM[1],
+        label=FIELD_LABELS["height_cm"],
+        required=False,
+        help_text="With sex, gives the adjusted body weight some national criteria dose IVIG on.",
+    )
+    sex = _choice_field("sex", required=False)
+    pregnant = _choice_field("pregnant", required=False)
+
+    def step_answers(self, cleaned):
+        answers = super().step_answers(cleaned)
+        answers.pop("patient_reference", None)
+        return answers
+
+
+class TumourForm(StepForm):
+    step = "tumour"
+    tumour_status = _choice_field("tumour_status")
+    smoking = _choice_field("smoking")
+
+
+class SymptomaticForm(StepForm):
+    step = "symptomatic"
+    dap_status = _choice_field("dap_status")
+
+
+class SeverityForm(StepForm):
+    step = "severity"
+    weakness = _choice_field("weakness")
+    rapid_improvement_needed = _choice_field("rapid_improvement_needed")
+    immunosuppression = _choice_field("immunosuppression")
+
+
+class IvigForm(StepForm):
+    step = "ivig"
+    plasma_exchange_available = _choice_field("plasma_exchange_available")
+    ivig_risk_factors = forms.MultipleChoiceField(
+        label=FIELD_LABELS["ivig_risk_factors"],
+        choices=_choices("ivig_risk_factors"),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Leave all unticked if none applies.",
+        error_messages={"invalid_choice": "That is not one of the risk factors listed."},
+    )
+
+    def step_answers(self, cleaned):
+        # An empty list is an answer here ("none"), not a missing one.
+        answers = super().step_answers(cleaned)
+        answers["ivig_risk_factors"] = list(cleaned.get("ivig_risk_factors", []))
+        return answers
+
+
+STEP_FORMS = {
+    form.step: form for form in (PatientForm, TumourForm, SymptomaticForm, SeverityForm, IvigForm)
+}
+
+
+class DecisionForm(forms.ModelForm):
+    """What the clinician decided; a reason is needed unless the advice was followed."""
+
+    class Meta:
+        model = Encounter
+        fields = ["decision", "decision_reason", "decision_note", "dose_basis"]
+        labels = {
+            "decision": "Were the recommendations followed?",
+            "decision_reason": "Main reason, if not fully followed",
+            "decision_note": "Note",
+            "dose_basis": "IVIG dose based on",
+        }
+        widgets = {
+            "decision": forms.RadioSelect,
+            "decision_reason": forms.RadioSelect,
+            "dose_basis": forms.RadioSelect,
+            "decision_note": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, dose_basis_needed=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].required = True
+        self.fields["decision"].choices = Encounter.Decision.choices
+        self.fields["decision"].error_messages["required"] = "Choose what was decided."
+        self.fields["decision_reason"].choices = Encounter.Reason.choices
+        self.fields["dose_basis"].choices = Encounter.DoseBasis.choices
+        if dose_basis_needed:
+            self.fields["dose_basis"].required = True
+            self.fields["dose_basis"].error_messages["required"] = (
+                "Choose which weight the IVIG dose is based on."
+            )
+        else:
+            del self.fields["dose_basis"]
+
+    def clean(self):
+        cleaned = super().clean()
+        decision = cleaned.get("decision")
+        reason = cleaned.get("decision_reason")
+        if decision and decision != Encounter.Decision.FOLLOWED and not reason:
+            self.add_error("decision_reason", "Give the main reason the advice was not followed.")
+        if decision == Encounter.Decision.FOLLOWED and reason:
+            cleaned["decision_reason"] = ""
+        if reason == Encounter.Reason.OTHER and not cleaned.get("decision_note", "").strip():
+            self.add_error("decision_note", "Say what the other reason was.")
+        return cleaned
+
+
+class EncounterSearchForm(forms.Form):
+    """Search of my encounters; posted, so a patient reference never lands in a URL."""
+
+    reference = forms.CharField(
+        label="Patient reference",
+        max_length=64,
+        required=False,
+        error_messages={"max_length": "A patient reference has at most 64 characters."},
+    )
+    status = forms.ChoiceField(
+        label="Status",
+        choices=[("", "Any status"), *Encounter.Status.choices],
+        required=False,
+    )
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)

@@ -1,0 +1,294 @@
+"""The guideline's content (editable by editors, with history) and clinicians' encounters."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+doi_validator = RegexValidator(
+    r"^10\.\d{4,9}/\S+$",
+    "Enter a DOI shaped 10.NNNN/suffix, e.g. 10.1002/14651858.CD003279.pub3.",
+)
+pmid_validator = RegexValidator(r"^\d{1,9}$", "A PubMed ID is digits only, e.g. 21328260.")
+
+
+def validate_not_future_year(year):
+    if year > timezone.now().year:
+        raise ValidationError(f"The year {year} is in the future.")
+
+
+class Guideline(models.Model):
+    """A guideline and the source attributes a clinician can check."""
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    scope_note = models.TextField(blank=True)
+    disclaimer = models.TextField()
+    developer = models.CharField(max_length=200, blank=True)
+    funding = models.CharField(max_length=200, blank=True)
+    release_date = models.DateField(null=True, blank=True)
+    revision = models.PositiveIntegerField(default=1)
+    revision_date = models.DateField()
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"{self.title} (revision {self.revision})"
+
+
+class Section(models.Model):
+    """A heading of the source text, in source order."""
+
+    guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="sections")
+    order = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    part = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="The parent heading in the source text, if any.",
+    )
+    intro = models.TextField(blank=True, help_text="The section's lead-in sentence, if any.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["guideline", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["guideline", "order"], name="unique_section_order")
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Citation(models.Model):
+    """A reference behind a citation number of the source text."""
+
+    guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="citations")
+    number = models.PositiveSmallIntegerField()
+    authors = models.CharField(max_length=500)
+    title = models.CharField(max_length=500)
+    journal = models.CharField(max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[validate_not_future_year]
+    )
+    volume = models.CharField(max_length=20, blank=True)
+    issue = models.CharField(max_length=20, blank=True)
+    pages = models.CharField(max_length=30, blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True, validators=[doi_validator])
+    pmid = models.CharField("PMID", max_length=9, blank=True, validators=[pmid_validator])
+    url = models.URLField("URL", blank=True)
+    note = models.TextField(blank=True, help_text="For editors: how sure we are of this record.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["guideline", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["guideline", "number"], name="unique_citation_number")
+        ]
+
+    def __str__(self):
+        return f"[{self.number}] {self.authors}. {self.title}"
+
+    @property
+    def vancouver(self):
+        """The reference in Vancouver style, e.g. `Author A. Title. Journal. 2011;10(12):1-9.`"""
+        parts = [f"{self.authors}.", f"{self.title.rstrip('.')}."]
+        if self.journal:
+            where = self.journal
+            if self.year:
+                where += f". {self.year}"
+            if self.volume:
+                where += f";{self.volume}"
+                if self.issue:
+                    where += f"({self.issue})"
+            elif self.issue:
+                where += f";({self.issue})"
+            if self.pages:
+                where += f":{self.pages}"
+            parts.append(f"{where}.")
+        elif self.year:
+            parts.append(f"{self.year}.")
+        return " ".join(parts)
+
+    @property
+    def doi_url(self):
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pubmed_url(self):
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+
+class StatementKind(models.TextChoices):
+    RECOMMENDATION = "recommendation", "Recommendation"
+    WARNING = "warning", "Warning"
+    EVIDENCE = "evidence", "Evidence"
+    SCOPE = "scope", "Scope"
+
+
+class EvidenceQuality(models.TextChoices):
+    HIGH = "high", "High"
+    MODERATE = "moderate", "Moderate"
+    LOW = "low", "Low"
+    VERY_LOW = "very_low", "Very low"
+    NOT_GRADED = "not_graded", "Not graded"
+
+
+class Origin(models.TextChoices):
+    GUIDELINE = "guideline", "Guideline"
+    LOCAL = "local", "Local (added by this product)"
+
+
+class Verification(models.TextChoices):
+    VERIFIED = "verified", "Verified"
+    PARTLY = "partly", "Partly confirmed"
+    NOT_CONFIRMED = "not_confirmed", "Not confirmed"
+
+
+class Statement(models.Model):
+    """One statement of the guideline (or one the product adds, origin `local`)."""
+
+    Kind = StatementKind
+    EvidenceQuality = EvidenceQuality
+    Origin = Origin
+    Verification = Verification
+
+    guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="statements")
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="statements")
+    code = models.SlugField(max_length=60, help_text="Stable; the pathway refers to it.")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField()
+    evidence_quality = models.CharField(
+        max_length=20,
+        choices=EvidenceQuality.choices,
+        default=EvidenceQuality.NOT_GRADED,
+    )
+    order = models.PositiveSmallIntegerField(help_text="Order within the section.")
+    origin = models.CharField(max_length=20, choices=Origin.choices, default=Origin.GUIDELINE)
+    verification = models.CharField(
+        max_length=20, choices=Verification.choices, default=Verification.NOT_CONFIRMED
+    )
+    verification_note = models.TextField(
+        blank=True, help_text="What the cited sources did and did not confirm."
+    )
+    citations = models.ManyToManyField(
+        Citation, through="StatementCitation", related_name="statements", blank=True
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["section__order", "order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["guideline", "code"],
+                name="unique_statement_code",
+                violation_error_message=(
+                    "A statement with this code already exists in this guideline."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=StatementKind.values),
+                name="statement_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(evidence_quality__in=EvidenceQuality.values),
+                name="statement_evidence_quality_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(origin__in=Origin.values),
+                name="statement_origin_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verification__in=Verification.values),
+                name="statement_verification_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.code
+
+    def clean(self):
+        if self.section_id and self.guideline_id and self.section.guideline_id != self.guideline_id:
+            raise ValidationError({"section": "The section belongs to another guideline."})
+
+    @property
+    def ordered_citations(self):
+        """Citations in the statement's order (uses prefetched links when there are any)."""
+        return [link.citation for link in self.citation_links.all()]
+
+
+class StatementCitation(models.Model):
+    """A statement's citation, kept in the order the statement cites them."""
+
+    statement = models.ForeignKey(
+        Statement, on_delete=models.CASCADE, related_name="citation_links"
+    )
+    citation = models.ForeignKey(Citation, on_delete=models.PROTECT, related_name="+")
+    order = models.PositiveSmallIntegerField(default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["order", "citation__number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["statement", "citation"], name="unique_statement_citation"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.statement.code} cites [{self.citation.number}]"
+
+
+class Encounter(models.Model):
+    """One clinician's walk through the pathway for one patient."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETE = "complete", "Complete"
+        FINALIZED = "finalized", "Finalized"
+
+    class Decision(models.TextChoices):
+        FOLLOWED = "followed", "Followed"
+        PARTLY = "partly", "Partly followed"
+        NOT_FOLLOWED = "not_followed", "Not followed"
+
+    class Reason(models.TextChoices):
+        PATIENT_PREFERENCE = "patient_preference", "Patient preference"
+        CONTRAINDICATION = "contraindication", "Contraindication"
+        NOT_AVAILABLE = "not_available", "Not available"
+        CLINICAL_JUDGMENT = "clinical_judgment", "Clinical judgment"
+        OTHER = "other", "Other"
+
+    class DoseBasis(models.TextChoices):
+        ACTUAL = "actual", "Actual body weight (as the guideline states it)"
+        ADJUSTED = "adjusted", "Adjusted body weight (national criteria)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="encounters"
+    )
+    patient_reference = models.CharField(max_length=64, blank=True)
+    answers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
+    decision = models.CharField(max_length=20, choices=Decision.choices, blank=True)
+    decision_reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
+    decision_note = models.TextField(blank=True)
+    dose_basis = models.CharField(max_length=20, choices=DoseBasis.choices, blank=True)
+    snapshot = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="encounter_owner_recent")]
+
+    def __str__(self):
+        return f"Encounter {self.id}"
+
+    @property
+    def is_finalized(self):
+        return self.status == self.Status.FINALIZED

@@ -1,0 +1,330 @@
+"""The LEMS IVIG pathway as a pure decision engine: a clinician's answers in, an Outcome out.
+
+The steps, answers, rules and order of statement codes are DESIGN.md §4; the codes are those
+of guideline/statements.md. No Django here, so every combination of answers can be tested.
+
+Each rule is a condition made only of "field == value" answers joined by AllOf and AnyOf,
+never negated. An answer not yet given can therefore only leave a condition false, which is
+what a partly filled pathway needs: a statement appears only once it is certainly true, and
+the answers that made it true are its reasons.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from guidance.dosing import ivig_dose, prednisone_dose
+
+STEPS = ("patient", "tumour", "symptomatic", "severity", "ivig")
+
+STEP_FIELDS = {
+    "patient": (
+        "patient_reference",
+        "weight_kg",
+        "diagnosis_confirmed",
+        "height_cm",
+        "sex",
+        "pregnant",
+    ),
+    "tumour": ("tumour_status", "smoking"),
+    "symptomatic": ("dap_status",),
+    "severity": ("weakness", "rapid_improvement_needed", "immunosuppression"),
+    "ivig": ("plasma_exchange_available", "ivig_risk_factors"),
+}
+
+CHOICES = {
+    "diagnosis_confirmed": ("yes", "no"),
+    "sex": ("female", "male"),
+    "pregnant": ("yes", "no"),
+    "tumour_status": ("found", "not_found", "not_screened"),
+    "smoking": ("current", "former", "never"),
+    "dap_status": ("not_started", "adequate", "inadequate", "not_tolerated"),
+    "weakness": ("mild", "moderate", "severe"),
+    "rapid_improvement_needed": ("yes", "no"),
+    "immunosuppression": ("none", "starting", "established"),
+    "plasma_exchange_available": ("yes", "no"),
+    "ivig_risk_factors": ("thrombosis", "renal", "aseptic_meningitis"),
+}
+
+_OPTIONAL_FIELDS = (
+    "patient_reference",
+    "height_cm",
+    "sex",
+    "pregnant",
+    "ivig_risk_factors",
+)
+REQUIRED_FIELDS = {
+    step: tuple(field for field in fields if field not in _OPTIONAL_FIELDS)
+    for step, fields in STEP_FIELDS.items()
+}
+
+WEIGHT_RANGE_KG = (30, 250)
+HEIGHT_RANGE_CM = (120, 230)
+PATIENT_REFERENCE_MAX_LENGTH = 64
+
+_STEP_OF_FIELD = {field: step for step, fields in STEP_FIELDS.items() for field in fields}
+_FIELD_ORDER = {field: position for position, field in enumerate(_STEP_OF_FIELD)}
+
+
+class AnswerError(ValueError):
+    """A bad answer. The message starts with the field; `problem` is the rest, for a form."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the pathway shows: codes in order, doses, each code's reasons, high priority."""
+
+    codes: tuple[str, ...]
+    doses: dict
+    reasons: dict[str, tuple[tuple[str, str], ...]]
+    priority: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Is:
+    """An answer: holds when `field` was answered `value`."""
+
+    field: str
+    value: str
+
+    def reasons(self, answers: Mapping):
+        """The answers that make this hold, or None when it does not (yet) hold."""
+        return ((self.field, self.value),) if answers.get(self.field) == self.value else None
+
+
+class AllOf:
+    """Holds when every condition holds; its reasons are all of theirs."""
+
+    def __init__(self, *conditions):
+        self.conditions = conditions
+
+    def reasons(self, answers: Mapping):
+        found = []
+        for condition in self.conditions:
+            held = condition.reasons(answers)
+            if held is None:
+                return None
+            found.extend(held)
+        return tuple(found)
+
+
+class AnyOf:
+    """Holds when at least one condition holds; its reasons are those of each that does."""
+
+    def __init__(self, *conditions):
+        self.conditions = conditions
+
+    def reasons(self, answers: Mapping):
+        # Every alternative that holds is a reason, not only the first: a clinician
+        # reading "severe weakness" should also see "rapid improvement needed".
+        held = [condition.reasons(answers) for condition in self.conditions]
+        found = [pair for reasons in held if reasons is not None for pair in reasons]
+        return tuple(found) if found else None
+
+
+# The predicates of DESIGN.md §4, under their letters there.
+CONFIRMED = Is("diagnosis_confirmed", "yes")  # C
+NOT_CONFIRMED = Is("diagnosis_confirmed", "no")  # not C (unknown is neither)
+TUMOUR_FOUND = Is("tumour_status", "found")  # P
+TUMOUR_NOT_FOUND = Is("tumour_status", "not_found")  # N
+NOT_SCREENED = Is("tumour_status", "not_screened")  # U
+SMOKER = AnyOf(Is("smoking", "current"), Is("smoking", "former"))  # S
+DAP_NOT_STARTED = Is("dap_status", "not_started")  # D0
+DAP_INADEQUATE = Is("dap_status", "inadequate")  # DI
+DAP_NOT_TOLERATED = Is("dap_status", "not_tolerated")  # DX
+SEVERE_WEAKNESS = Is("weakness", "severe")  # SEV
+RAPID_IMPROVEMENT = Is("rapid_improvement_needed", "yes")  # RAP
+AWAITING_IMMUNOSUPPRESSION = Is("immunosuppression", "starting")  # BR
+SYMPTOMATIC_NOT_ENOUGH = AnyOf(DAP_INADEQUATE, DAP_NOT_TOLERATED)  # IS
+IVIG_INDICATED = AllOf(  # IVIG
+    SYMPTOMATIC_NOT_ENOUGH,
+    AnyOf(SEVERE_WEAKNESS, RAPID_IMPROVEMENT, AWAITING_IMMUNOSUPPRESSION),
+)
+
+_WITH_IVIG = AllOf(CONFIRMED, IVIG_INDICATED)
+
+# In the order codes are returned: scope statements, the source text, other local ones.
+# The three "when to use IVIG" rules read "C and IVIG and X" in DESIGN.md; since X is one of
+# IVIG's own alternatives that is the same as "C and IS and X", written so here so that the
+# reasons name only the answer behind that route, not the other routes to IVIG.
+RULES = (
+    ("out-of-scope", NOT_CONFIRMED),
+    ("dap-unavailable", AllOf(CONFIRMED, DAP_NOT_TOLERATED)),
+    ("ivig-reserved", _WITH_IVIG),
+    ("dap-first-line", CONFIRMED),
+    ("dap-qmg-benefit", CONFIRMED),
+    ("dap-cmap-benefit", CONFIRMED),
+    ("dap-evidence-quality", CONFIRMED),
+    ("ivig-when-refractory", AllOf(CONFIRMED, SYMPTOMATIC_NOT_ENOUGH, SEVERE_WEAKNESS)),
+    ("ivig-when-rapid", AllOf(CONFIRMED, SYMPTOMATIC_NOT_ENOUGH, RAPID_IMPROVEMENT)),
+    (
+        "ivig-when-bridge",
+        AllOf(CONFIRMED, SYMPTOMATIC_NOT_ENOUGH, AWAITING_IMMUNOSUPPRESSION),
+    ),
+    ("ivig-dose", _WITH_IVIG),
+    ("ivig-strength-benefit", _WITH_IVIG),
+    ("ivig-cmap-ns", _WITH_IVIG),
+    ("ivig-duration", _WITH_IVIG),
+    ("prednisone", AllOf(CONFIRMED, SYMPTOMATIC_NOT_ENOUGH)),
+    ("steroid-sparing", AllOf(CONFIRMED, SYMPTOMATIC_NOT_ENOUGH, TUMOUR_NOT_FOUND)),
+    (
+        "bridge-ivig-plex",
+        AllOf(CONFIRMED, SYMPTOMATIC_NOT_ENOUGH, AWAITING_IMMUNOSUPPRESSION),
+    ),
+    ("anti-tumour-priority", AllOf(CONFIRMED, TUMOUR_FOUND)),
+    ("smoker-screening", AllOf(CONFIRMED, NOT_SCREENED, SMOKER)),
+    ("tumour-therapy-helps", AllOf(CONFIRMED, TUMOUR_FOUND)),
+    ("concurrent-treatment", AllOf(CONFIRMED, TUMOUR_FOUND)),
+    ("ivig-single-rct", _WITH_IVIG),
+    ("ivig-rct-primary-outcome", _WITH_IVIG),
+    ("ivig-evidence-lower", _WITH_IVIG),
+    (
+        "pitfall-ivig-first-line",
+        AllOf(CONFIRMED, DAP_NOT_STARTED, AnyOf(SEVERE_WEAKNESS, RAPID_IMPROVEMENT)),
+    ),
+    ("pitfall-ivig-long-term", _WITH_IVIG),
+    ("pitfall-delay-screening", AllOf(CONFIRMED, NOT_SCREENED)),
+    ("pitfall-ivig-risks", _WITH_IVIG),
+    ("pitfall-plex-equal", _WITH_IVIG),
+    ("ivig-dosing-weight", _WITH_IVIG),
+)
+
+ALL_CODES = tuple(code for code, _ in RULES)
+LOCAL_CODES = ("out-of-scope", "dap-unavailable", "ivig-dosing-weight")
+
+
+def evaluate(answers: Mapping) -> Outcome:
+    """The statements that apply to these answers, why, their doses and high-priority ones."""
+    answers = validate(answers)
+    steps = _applicable_steps(answers)
+    relevant = {field: value for field, value in answers.items() if _STEP_OF_FIELD[field] in steps}
+
+    reasons = {}
+    for code, condition in RULES:
+        held = condition.reasons(relevant)
+        if held is not None:
+            reasons[code] = _in_pathway_order(held)
+
+    priority = {}
+    risk_factors = relevant.get("ivig_risk_factors", ())
+    if "ivig" in steps and risk_factors:
+        priority["pitfall-ivig-risks"] = risk_factors
+        if relevant.get("plasma_exchange_available") == "yes":
+            priority["pitfall-plex-equal"] = risk_factors
+
+    doses = {}
+    weight_kg = relevant.get("weight_kg")
+    if weight_kg is not None:
+        if "ivig" in steps:
+            doses["ivig"] = ivig_dose(
+                weight_kg,
+                height_cm=relevant.get("height_cm"),
+                sex=relevant.get("sex"),
+                pregnant=relevant.get("pregnant"),
+            )
+        if "prednisone" in reasons:
+            doses["prednisone"] = prednisone_dose(weight_kg)
+
+    return Outcome(codes=tuple(reasons), doses=doses, reasons=reasons, priority=priority)
+
+
+def applicable_steps(answers: Mapping) -> list[str]:
+    """The steps the clinician is asked, in order, given the answers so far."""
+    return _applicable_steps(validate(answers))
+
+
+def validate(answers: Mapping) -> dict:
+    """The answers checked and normalised; raises AnswerError (a ValueError) on a bad one.
+
+    Every answer is checked, also in steps that do not apply, so a stale bad value cannot
+    hide. Not answered (None or "") is left out; weight and height become floats and the
+    risk factors a tuple in the order of CHOICES.
+    """
+    unknown = sorted(str(field) for field in answers if field not in _STEP_OF_FIELD)
+    if unknown:
+        raise AnswerError(unknown[0], "unknown field")
+
+    normalised = {}
+    for field in _STEP_OF_FIELD:
+        value = answers.get(field)
+        if value is None or value == "":
+            continue
+        if field == "weight_kg":
+            normalised[field] = _number_in_range(field, value, WEIGHT_RANGE_KG, "kg")
+        elif field == "height_cm":
+            normalised[field] = _number_in_range(field, value, HEIGHT_RANGE_CM, "cm")
+        elif field == "patient_reference":
+            normalised[field] = _patient_reference(value)
+        elif field == "ivig_risk_factors":
+            normalised[field] = _risk_factors(value)
+        else:
+            normalised[field] = _choice(field, value)
+
+    if normalised.get("pregnant") == "yes" and normalised.get("sex") == "male":
+        raise AnswerError("pregnant", "cannot be yes when sex is male")
+    return normalised
+
+
+def _applicable_steps(answers: Mapping) -> list[str]:
+    steps = ["patient"]
+    if CONFIRMED.reasons(answers) is None:
+        return steps
+    steps += ["tumour", "symptomatic"]
+    if answers.get("dap_status") in (None, "adequate"):
+        return steps
+    steps.append("severity")
+    if IVIG_INDICATED.reasons(answers) is not None:
+        steps.append("ivig")
+    return steps
+
+
+def _in_pathway_order(pairs) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(dict.fromkeys(pairs), key=lambda pair: _FIELD_ORDER[pair[0]]))
+
+
+def _choice(field: str, value) -> str:
+    allowed = CHOICES[field]
+    if value not in allowed:
+        raise AnswerError(field, f"{value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def _number_in_range(field: str, value, bounds: tuple, unit: str) -> float:
+    low, high = bounds
+    # bool is an int to Python, but True kg is no weight.
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
+        raise AnswerError(field, "must be a number")
+    try:
+        number = float(value)
+    except ValueError:
+        raise AnswerError(field, "must be a number") from None
+    if not math.isfinite(number):
+        raise AnswerError(field, "must be a number")
+    if not low <= number <= high:
+        raise AnswerError(field, f"must be between {low} and {high} {unit}")
+    return number
+
+
+def _patient_reference(value) -> str:
+    if not isinstance(value, str):
+        raise AnswerError("patient_reference", "must be text")
+    if len(value) > PATIENT_REFERENCE_MAX_LENGTH:
+        raise AnswerError(
+            "patient_reference",
+            f"must be at most {PATIENT_REFERENCE_MAX_LENGTH} characters",
+        )
+    return value
+
+
+def _risk_factors(value) -> tuple[str, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise AnswerError("ivig_risk_factors", "must be a list")
+    for factor in value:
+        _choice("ivig_risk_factors", factor)
+    return tuple(factor for factor in CHOICES["ivig_risk_factors"] if factor in value)

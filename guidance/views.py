@@ -1,0 +1,299 @@
+"""Thin views: fetch the clinician's own encounter, validate with a form, save, render.
+
+With htmx, a step answers with only the `main-content` partial of the next page and pushes
+its URL; without JavaScript, the same views POST, redirect and render whole pages.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection, transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url
+
+from guidance import pathway
+from guidance.forms import STEP_FORMS, STEP_TITLES, DecisionForm, EncounterSearchForm
+from guidance.models import Encounter, Guideline
+from guidance.summary import GUIDELINE_SLUG, build_summary, statements_by_code
+
+ENCOUNTERS_PER_PAGE = 25
+
+
+def clinician_required(view):
+    """Signed in, and a clinician: editors and others never reach patient data."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.has_perm("guidance.view_encounter"):
+            raise PermissionDenied("Encounters are for clinicians.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _get_encounter_for_user(request, encounter_id, *, for_update=False):
+    """The one way to load an encounter: scoped to its owner, so others get 404."""
+    encounters = Encounter.objects.filter(owner=request.user)
+    if for_update:
+        encounters = encounters.select_for_update()
+    return get_object_or_404(encounters, pk=encounter_id)
+
+
+def _finalized_conflict():
+    return HttpResponse(
+        "This encounter is finalized and can no longer be changed.",
+        status=409,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+def _partial_or_page(request, template):
+    """The `main-content` partial for an htmx swap; the whole page otherwise."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{template}#main-content"
+    return template
+
+
+def next_step(answers, after=None):
+    """The first applicable step after `after` still missing an answer; None: the summary."""
+    steps = pathway.applicable_steps(answers)
+    start = steps.index(after) + 1 if after in steps else 0
+    return next((step for step in steps[start:] if not _step_answered(answers, step)), None)
+
+
+def _page_url(encounter, step):
+    if step is None:
+        return reverse("summary", args=[encounter.pk])
+    return reverse("step", args=[encounter.pk, step])
+
+
+def _step_answered(answers, step):
+    return all(answers.get(field) not in (None, "") for field in pathway.REQUIRED_FIELDS[step])
+
+
+def _all_steps_answered(answers):
+    return all(_step_answered(answers, step) for step in pathway.applicable_steps(answers))
+
+
+def _recommendations(encounter):
+    """The statements that already apply, for the panel beside the form."""
+    outcome = pathway.evaluate(encounter.answers)
+    if not outcome.codes:
+        return []
+    guideline = Guideline.objects.get(slug=GUIDELINE_SLUG)
+    statements = statements_by_code(guideline, outcome.codes)
+    return [statements[code] for code in outcome.codes if statements[code].kind != "evidence"]
+
+
+def _step_nav(encounter, current):
+    steps = pathway.applicable_steps(encounter.answers)
+    return [
+        {
+            "step": step,
+            "title": STEP_TITLES[step],
+            "url": reverse("step", args=[encounter.pk, step]),
+            "current": step == current,
+            "answered": _step_answered(encounter.answers, step),
+        }
+        for step in steps
+    ]
+
+
+def _render_step(request, encounter, step, form, status=200):
+    context = {
+        "encounter": encounter,
+        "step": step,
+        "step_title": STEP_TITLES[step],
+        "form": form,
+        "steps": _step_nav(encounter, step),
+        "recommendations": _recommendations(encounter),
+        "summary_ready": _all_steps_answered(encounter.answers),
+    }
+    return render(request, _partial_or_page(request, "guidance/step.html"), context, status=status)
+
+
+def _unbound_form(encounter, step):
+    """The step's form showing the answers already saved."""
+    initial = {field: encounter.answers.get(field) for field in pathway.STEP_FIELDS[step]}
+    if step == "patient":
+        initial["patient_reference"] = encounter.patient_reference
+    return STEP_FORMS[step](initial=initial)
+
+
+@require_GET
+@clinician_required
+def home(request):
+    recent = Encounter.objects.filter(owner=request.user).only(
+        "id", "patient_reference", "status", "updated_at"
+    )[:5]
+    return render(request, "guidance/home.html", {"recent": recent})
+
+
+@require_POST
+@clinician_required
+def new_encounter(request):
+    encounter = Encounter.objects.create(owner=request.user)
+    return redirect("step", encounter.pk, "patient")
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def encounter_list(request):
+    form = EncounterSearchForm(request.POST if request.method == "POST" else request.GET)
+    encounters = Encounter.objects.filter(owner=request.user).only(
+        "id", "patient_reference", "status", "updated_at", "created_at"
+    )
+    if form.is_valid():
+        if reference := form.cleaned_data["reference"]:
+            encounters = encounters.filter(patient_reference__icontains=reference)
+        if status := form.cleaned_data["status"]:
+            encounters = encounters.filter(status=status)
+    page = Paginator(encounters, ENCOUNTERS_PER_PAGE).get_page(form.cleaned_data.get("page"))
+    return render(request, "guidance/encounter_list.html", {"form": form, "page": page})
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def step(request, encounter_id, step):
+    if step not in pathway.STEPS:
+        raise Http404("No such step.")
+    encounter = _get_encounter_for_user(request, encounter_id)
+    if request.method == "GET":
+        if encounter.is_finalized:
+            return redirect("summary", encounter.pk)
+        if step not in pathway.applicable_steps(encounter.answers):
+            return redirect(_page_url(encounter, next_step(encounter.answers)))
+        return _render_step(request, encounter, step, _unbound_form(encounter, step))
+
+    if encounter.is_finalized:
+        return _finalized_conflict()
+    form = STEP_FORMS[step](request.POST, earlier_answers=encounter.answers)
+    if not form.is_valid():
+        return _render_step(request, encounter, step, form)
+    with transaction.atomic():
+        encounter = _get_encounter_for_user(request, encounter_id, for_update=True)
+        if encounter.is_finalized:
+            return _finalized_conflict()
+        save_step(encounter, form)
+    following = next_step(encounter.answers, after=step)
+    url = _page_url(encounter, following)
+    if not request.htmx:
+        return redirect(url)
+    if following is None:
+        response = _render_summary(request, encounter)
+    else:
+        response = _render_step(request, encounter, following, _unbound_form(encounter, following))
+    return push_url(response, url)
+
+
+def save_step(encounter, form):
+    """Merge a validated step into the encounter's answers (the caller holds the row lock)."""
+    answers = {**encounter.answers, **form.step_answers(form.cleaned_data)}
+    for field in pathway.STEP_FIELDS[form.step]:
+        if field not in form.step_answers(form.cleaned_data):
+            answers.pop(field, None)  # an optional answer cleared by the clinician
+    encounter.answers = answers
+    if form.step == "patient":
+        encounter.patient_reference = form.cleaned_data["patient_reference"]
+    complete = _all_steps_answered(answers)
+    encounter.status = Encounter.Status.COMPLETE if complete else Encounter.Status.IN_PROGRESS
+    encounter.save(update_fields=["answers", "patient_reference", "status", "updated_at"])
+
+
+def _shown_summary(encounter):
+    """A finalized encounter shows its snapshot; any other, the summary as it stands now."""
+    return encounter.snapshot if encounter.is_finalized else build_summary(encounter)
+
+
+def _render_summary(request, encounter, summary=None, form=None):
+    summary = summary or _shown_summary(encounter)
+    dose_basis_needed = "ivig" in summary["doses"]
+    context = {
+        "encounter": encounter,
+        "summary": summary,
+        "steps": [] if encounter.is_finalized else _step_nav(encounter, None),
+        "complete": _all_steps_answered(encounter.answers),
+        "form": form or DecisionForm(instance=encounter, dose_basis_needed=dose_basis_needed),
+    }
+    return render(request, _partial_or_page(request, "guidance/summary.html"), context)
+
+
+@require_GET
+@clinician_required
+def summary(request, encounter_id):
+    encounter = _get_encounter_for_user(request, encounter_id)
+    return _render_summary(request, encounter)
+
+
+@require_POST
+@clinician_required
+def finalize(request, encounter_id):
+    with transaction.atomic():
+        encounter = _get_encounter_for_user(request, encounter_id, for_update=True)
+        if encounter.is_finalized:
+            return _finalized_conflict()
+        summary = build_summary(encounter)
+        form = DecisionForm(
+            request.POST,
+            instance=encounter,
+            dose_basis_needed="ivig" in summary["doses"],
+        )
+        if not _all_steps_answered(encounter.answers):
+            form.add_error(None, "Answer every step before finalizing.")
+        if not form.is_valid():
+            return _render_summary(request, encounter, summary=summary, form=form)
+        finalize_encounter(form.save(commit=False), summary)
+    return redirect("summary", encounter.pk)
+
+
+def finalize_encounter(encounter, summary):
+    """Store exactly what was shown, and make the encounter read-only."""
+    encounter.snapshot = summary
+    encounter.status = Encounter.Status.FINALIZED
+    encounter.finalized_at = timezone.now()
+    encounter.save()
+
+
+@require_GET
+@clinician_required
+def print_summary(request, encounter_id):
+    encounter = _get_encounter_for_user(request, encounter_id)
+    summary = _shown_summary(encounter)
+    return render(
+        request,
+        "guidance/print.html",
+        {"encounter": encounter, "summary": summary, "printed_at": timezone.now()},
+    )
+
+
+@require_GET
+@login_required
+def guideline(request):
+    guideline = get_object_or_404(Guideline, slug=GUIDELINE_SLUG)
+    sections = guideline.sections.prefetch_related("statements__citation_links__citation")
+    return render(
+        request,
+        "guidance/guideline.html",
+        {
+            "guideline": guideline,
+            "sections": sections,
+            "citations": guideline.citations.all(),
+        },
+    )
+
+
+@require_GET
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return HttpResponse("database unavailable", status=503, content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,20 @@
+"""Addresses of DESIGN §5."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from guidance import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("encounters/", views.encounter_list, name="encounter_list"),
+    path("encounters/new/", views.new_encounter, name="new_encounter"),
+    path("encounters/<uuid:encounter_id>/", views.summary, name="summary"),
+    path("encounters/<uuid:encounter_id>/finalize/", views.finalize, name="finalize"),
+    path("encounters/<uuid:encounter_id>/print/", views.print_summary, name="print"),
+    path("encounters/<uuid:encounter_id>/<slug:step>/", views.step, name="step"),
+    path("guideline/", views.guideline, name="guideline"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+]

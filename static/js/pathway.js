@@ -1,0 +1,40 @@
+// Small behaviours of the pathway's pages. No inline scripts anywhere, so a strict
+// Content-Security-Policy can forbid them.
+(function () {
+  "use strict";
+
+  // The pregnancy question matters only for a female patient: show it when female is
+  // chosen. Without JavaScript it simply stays visible.
+  function syncPregnancyQuestion(root) {
+    root.querySelectorAll("[data-pregnancy]").forEach(function (block) {
+      var form = block.closest("form");
+      var female = form && form.querySelector("input[name=sex][value=female]");
+      block.hidden = !(female && female.checked);
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.name === "sex") {
+      syncPregnancyQuestion(document);
+    }
+  });
+
+  // After a step is swapped in, move focus where a keyboard or screen-reader user needs
+  // it: to the error summary if the step was refused, else to the new heading.
+  document.addEventListener("htmx:afterSettle", function () {
+    var target = document.getElementById("error-summary") || document.querySelector("#main h1");
+    if (target) {
+      if (!target.hasAttribute("tabindex")) {
+        target.setAttribute("tabindex", "-1");
+      }
+      target.focus();
+    }
+  });
+
+  document.addEventListener("htmx:load", function (event) {
+    syncPregnancyQuestion(event.detail.elt);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    syncPregnancyQuestion(document);
+  });
+})();

@@ -1,0 +1,247 @@
+"""Tests of the dose arithmetic (guidance/dosing.py) against DESIGN.md §4, "Doses" and
+"Dosing weight and vials".
+
+Expected figures are worked out by hand in the comments, so a reader can check them.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import pytest
+
+from guidance.dosing import ivig_dose, prednisone_dose
+
+
+def devine_and_adjusted(weight_kg, height_cm, sex):
+    """The design's formulas restated: IBW rounded to 0.1, adjusted from the rounded IBW."""
+    base = {"male": Decimal(50), "female": Decimal("45.5")}[sex]
+    inches = Decimal(str(height_cm)) / Decimal("2.54")
+    ideal = (base + Decimal("2.3") * (inches - 60)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    adjusted = ideal + Decimal("0.4") * (Decimal(str(weight_kg)) - ideal)
+    return float(ideal), float(adjusted.quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+
+# IVIG on actual weight (the seed's figures)
+
+
+@pytest.mark.parametrize(
+    ("weight", "total_g", "daily_g"),
+    [
+        (30, (30.0, 60.0), (6.0, 30.0)),
+        (66.7, (66.7, 133.4), (13.3, 66.7)),  # 66.7 / 5 = 13.34
+        (100, (100.0, 200.0), (20.0, 100.0)),
+        (250, (250.0, 500.0), (50.0, 250.0)),
+    ],
+)
+def test_ivig_is_1_to_2_g_per_kg_over_2_to_5_days_at_boundary_weights(weight, total_g, daily_g):
+    dose = ivig_dose(weight)
+    assert dose["total_g"] == total_g
+    assert dose["days"] == (2, 5)
+    assert dose["daily_g"] == daily_g
+
+
+def test_ivig_without_height_or_sex_doses_on_actual_weight():
+    dose = ivig_dose(66.7)
+    assert dose["ideal_weight_kg"] is None
+    assert dose["adjusted_weight_kg"] is None
+    assert dose["dosing_weight_kg"] == 66.7
+    assert dose["dosing_weight_basis"] == "actual"
+    assert dose["dosing_weight_reason"] == "height_or_sex_missing"
+    assert dose["adjusted_total_g"] == dose["total_g"]
+    assert dose["adjusted_daily_g"] == dose["daily_g"]
+    assert dose["vials_total_g"] == (65, 135)  # 66.7 -> 65 g, 133.4 -> 135 g
+
+
+# Prednisone
+
+
+@pytest.mark.parametrize(
+    ("weight", "mg", "capped"),
+    [
+        (30, 45.0, False),
+        (66.6, 99.9, False),
+        (66.7, 100.0, True),  # 1.5 x 66.7 = 100.05 mg, over the 100 mg maximum
+        (100, 100.0, True),
+        (250, 100.0, True),
+    ],
+)
+def test_prednisone_is_1_5_mg_per_kg_up_to_100_mg(weight, mg, capped):
+    assert prednisone_dose(weight) == {"mg": mg, "capped": capped}
+
+
+def test_prednisone_accepts_a_weight_given_as_text():
+    assert prednisone_dose("40") == {"mg": 60.0, "capped": False}
+
+
+# Dosing weight
+
+
+def test_the_worked_example_male_175_cm_100_kg_doses_on_82_3_kg():
+    dose = ivig_dose(100, height_cm=175, sex="male")
+    # 175 cm = 68.90 in; 50 + 2.3 x 8.90 = 70.46 -> 70.5; 70.5 + 0.4 x 29.5 = 82.3
+    assert dose["ideal_weight_kg"] == 70.5
+    assert dose["adjusted_weight_kg"] == 82.3
+    assert dose["dosing_weight_kg"] == 82.3
+    assert dose["dosing_weight_basis"] == "adjusted"
+    assert dose["dosing_weight_reason"] == "adjusted"
+    assert dose["adjusted_total_g"] == (82.3, 164.6)
+    assert dose["adjusted_daily_g"] == (16.5, 82.3)  # 82.3 / 5 = 16.46
+    assert dose["vials_total_g"] == (80, 165)
+    assert dose["total_g"] == (100.0, 200.0)
+
+
+def test_a_woman_answered_not_pregnant_doses_on_adjusted_weight():
+    dose = ivig_dose(90, height_cm=165, sex="female", pregnant="no")
+    # 165 cm = 64.96 in; 45.5 + 2.3 x 4.96 = 56.91 -> 56.9; 56.9 + 0.4 x 33.1 = 70.14 -> 70.1
+    assert dose["ideal_weight_kg"] == 56.9
+    assert dose["dosing_weight_kg"] == 70.1
+    assert dose["dosing_weight_basis"] == "adjusted"
+    assert dose["adjusted_total_g"] == (70.1, 140.2)
+    assert dose["vials_total_g"] == (70, 140)
+
+
+def test_a_man_needs_no_pregnancy_answer_for_the_adjusted_weight():
+    assert ivig_dose(100, height_cm=175, sex="male", pregnant=None)["dosing_weight_basis"] == (
+        "adjusted"
+    )
+
+
+def test_height_151_9_cm_doses_on_actual_weight():
+    dose = ivig_dose(100, height_cm=151.9, sex="male")
+    assert dose["dosing_weight_basis"] == "actual"
+    assert dose["dosing_weight_reason"] == "under_152_cm"
+    assert dose["dosing_weight_kg"] == 100.0
+    assert dose["adjusted_total_g"] == (100.0, 200.0)
+    assert dose["vials_total_g"] == (100, 200)
+    assert dose["adjusted_weight_kg"] is not None
+
+
+def test_height_152_cm_doses_on_adjusted_weight():
+    dose = ivig_dose(100, height_cm=152, sex="male")
+    # 152 cm = 59.84 in, just under 60: 50 + 2.3 x -0.16 = 49.64 -> 49.6
+    # 49.6 + 0.4 x 50.4 = 69.76 -> 69.8
+    assert dose["ideal_weight_kg"] == 49.6
+    assert dose["dosing_weight_basis"] == "adjusted"
+    assert dose["dosing_weight_kg"] == 69.8
+    assert dose["adjusted_total_g"] == (69.8, 139.6)
+    assert dose["vials_total_g"] == (70, 140)
+
+
+def test_actual_weight_equal_to_adjusted_weight_doses_on_actual_weight():
+    dose = ivig_dose(70.5, height_cm=175, sex="male")
+    assert dose["adjusted_weight_kg"] == 70.5
+    assert dose["dosing_weight_basis"] == "actual"
+    assert dose["dosing_weight_reason"] == "actual_not_above_adjusted"
+
+
+def test_actual_weight_just_above_adjusted_weight_doses_on_adjusted_weight():
+    dose = ivig_dose(70.7, height_cm=175, sex="male")
+    # 70.5 + 0.4 x 0.2 = 70.58 -> 70.6, below 70.7
+    assert dose["dosing_weight_basis"] == "adjusted"
+    assert dose["dosing_weight_kg"] == 70.6
+
+
+def test_pregnancy_doses_on_actual_weight():
+    dose = ivig_dose(90, height_cm=165, sex="female", pregnant="yes")
+    assert dose["dosing_weight_basis"] == "actual"
+    assert dose["dosing_weight_reason"] == "pregnant"
+    assert dose["dosing_weight_kg"] == 90.0
+    assert dose["adjusted_weight_kg"] == 70.1
+
+
+def test_a_woman_not_asked_about_pregnancy_doses_on_actual_weight():
+    dose = ivig_dose(90, height_cm=165, sex="female")
+    assert dose["dosing_weight_basis"] == "actual"
+    assert dose["dosing_weight_reason"] == "pregnancy_not_answered"
+    assert dose["vials_total_g"] == (90, 180)
+
+
+@pytest.mark.parametrize(
+    ("height_cm", "sex"), [(None, "male"), (175, None), (None, None), (175, "")]
+)
+def test_missing_height_or_sex_doses_on_actual_weight(height_cm, sex):
+    dose = ivig_dose(100, height_cm=height_cm, sex=sex, pregnant="no")
+    assert dose["ideal_weight_kg"] is None
+    assert dose["adjusted_weight_kg"] is None
+    assert dose["dosing_weight_basis"] == "actual"
+    assert dose["dosing_weight_reason"] == "height_or_sex_missing"
+    assert dose["dosing_weight_kg"] == 100.0
+
+
+def test_30_kg_is_below_the_adjusted_weight_and_doses_on_actual_weight():
+    dose = ivig_dose(30, height_cm=175, sex="male")
+    # 70.5 + 0.4 x (30 - 70.5) = 54.3
+    assert dose["adjusted_weight_kg"] == 54.3
+    assert dose["dosing_weight_reason"] == "actual_not_above_adjusted"
+    assert dose["adjusted_total_g"] == (30.0, 60.0)
+    assert dose["vials_total_g"] == (30, 60)
+
+
+def test_250_kg_doses_on_adjusted_weight():
+    dose = ivig_dose(250, height_cm=175, sex="male")
+    # 70.5 + 0.4 x 179.5 = 142.3
+    assert dose["dosing_weight_kg"] == 142.3
+    assert dose["adjusted_total_g"] == (142.3, 284.6)
+    assert dose["adjusted_daily_g"] == (28.5, 142.3)  # 142.3 / 5 = 28.46
+    assert dose["vials_total_g"] == (140, 285)
+    assert dose["total_g"] == (250.0, 500.0)
+
+
+def test_the_printed_arithmetic_reproduces_across_heights_weights_and_sexes():
+    wrong = []
+    for sex in ("female", "male"):
+        for height_cm in range(152, 231, 3):
+            for weight_kg in range(30, 251, 7):
+                dose = ivig_dose(weight_kg, height_cm=height_cm, sex=sex, pregnant="no")
+                ideal, adjusted = devine_and_adjusted(weight_kg, height_cm, sex)
+                on_adjusted = weight_kg > adjusted
+                dosing = adjusted if on_adjusted else float(weight_kg)
+                low, high = dose["vials_total_g"]
+                if (
+                    (dose["ideal_weight_kg"], dose["adjusted_weight_kg"]) != (ideal, adjusted)
+                    or dose["dosing_weight_basis"] != ("adjusted" if on_adjusted else "actual")
+                    or dose["dosing_weight_kg"] != dosing
+                    or dose["adjusted_total_g"] != (dosing, round(2 * dosing, 1))
+                    or low % 5
+                    or high % 5
+                    or abs(low - dosing) > 2.5
+                    or abs(high - 2 * dosing) > 2.5
+                ):
+                    wrong.append((sex, height_cm, weight_kg, dose))
+    assert wrong == []
+
+
+# Rounding half up
+
+
+def test_a_dose_on_a_half_tenth_rounds_up():
+    dose = ivig_dose(30.25)
+    assert dose["total_g"] == (30.3, 60.5)
+    assert dose["daily_g"] == (6.1, 30.3)  # 30.25 / 5 = 6.05
+
+
+def test_a_prednisone_dose_on_a_half_tenth_rounds_up_despite_binary_floats():
+    # 1.5 x 30.3 is 45.449999... as a float, but 45.45 mg exactly
+    assert prednisone_dose(30.3) == {"mg": 45.5, "capped": False}
+
+
+def test_a_total_half_way_between_vial_steps_rounds_up():
+    dose = ivig_dose(100.5, height_cm=175, sex="male")
+    # 70.5 + 0.4 x 30 = 82.5 g; halfway between 80 and 85
+    assert dose["adjusted_total_g"] == (82.5, 165.0)
+    assert dose["vials_total_g"] == (85, 165)
+
+
+def test_doses_are_floats_and_vials_whole_grams():
+    dose = ivig_dose(100, height_cm=175, sex="male")
+    figures = [
+        *dose["total_g"],
+        *dose["daily_g"],
+        *dose["adjusted_total_g"],
+        *dose["adjusted_daily_g"],
+        dose["ideal_weight_kg"],
+        dose["adjusted_weight_kg"],
+        dose["dosing_weight_kg"],
+    ]
+    assert all(type(figure) is float for figure in figures)
+    assert all(type(grams) is int for grams in dose["vials_total_g"])
+    assert type(prednisone_dose(30)["mg"]) is float
