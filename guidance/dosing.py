@@ -7,8 +7,8 @@ days to at most 100 mg, and the local dosing-weight rule (Devine ideal body weig
 adjusted body weight, Australian exclusions, Ontario's rounding to the nearest 5 g).
 
 Arithmetic runs in Decimal on the decimal text of each input, so a dose that lands exactly
-on a half (1.5 x 30.3 kg = 45.45 mg) rounds up, not down through a binary float's
-45.449999... Results are rounded half up to 0.1 and returned as floats; vials are grams.
+on a half (1.5 x 33.3 kg = 49.95 mg) rounds up, not down through a binary float's
+49.949999... Results are rounded half up to 0.1 and returned as floats; vials are grams.
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -64,6 +64,7 @@ def prednisone_dose(weight_kg) -> dict:
     by_weight = PREDNISONE_MG_PER_KG * _decimal(weight_kg)
     return {
         "mg": _float(min(by_weight, PREDNISONE_MAX_MG)),
+        "by_weight_mg": _float(by_weight),
         "capped": by_weight > PREDNISONE_MAX_MG,
     }
 

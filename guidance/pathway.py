@@ -211,9 +211,10 @@ def evaluate(answers: Mapping) -> Outcome:
         if held is not None:
             reasons[code] = _in_pathway_order(held)
 
+    # Risk factors are answers of the ivig step, so they are only here when IVIG applies.
     priority = {}
     risk_factors = relevant.get("ivig_risk_factors", ())
-    if "ivig" in steps and risk_factors:
+    if risk_factors:
         priority["pitfall-ivig-risks"] = risk_factors
         if relevant.get("plasma_exchange_available") == "yes":
             priority["pitfall-plex-equal"] = risk_factors

@@ -65,11 +65,17 @@ def test_ivig_without_height_or_sex_doses_on_actual_weight():
     ],
 )
 def test_prednisone_is_1_5_mg_per_kg_up_to_100_mg(weight, mg, capped):
-    assert prednisone_dose(weight) == {"mg": mg, "capped": capped}
+    dose = prednisone_dose(weight)
+    assert (dose["mg"], dose["capped"]) == (mg, capped)
 
 
 def test_prednisone_accepts_a_weight_given_as_text():
-    assert prednisone_dose("40") == {"mg": 60.0, "capped": False}
+    assert prednisone_dose("40") == {"mg": 60.0, "by_weight_mg": 60.0, "capped": False}
+
+
+@pytest.mark.parametrize(("weight", "by_weight"), [(66.7, 100.1), (70, 105.0), (250, 375.0)])
+def test_prednisone_keeps_the_dose_by_weight_before_the_cap_for_the_arithmetic(weight, by_weight):
+    assert prednisone_dose(weight)["by_weight_mg"] == by_weight
 
 
 # Dosing weight
@@ -219,9 +225,10 @@ def test_a_dose_on_a_half_tenth_rounds_up():
     assert dose["daily_g"] == (6.1, 30.3)  # 30.25 / 5 = 6.05
 
 
-def test_a_prednisone_dose_on_a_half_tenth_rounds_up_despite_binary_floats():
-    # 1.5 x 30.3 is 45.449999... as a float, but 45.45 mg exactly
-    assert prednisone_dose(30.3) == {"mg": 45.5, "capped": False}
+@pytest.mark.parametrize(("weight", "mg"), [(30.3, 45.5), (33.3, 50.0), (34.3, 51.5)])
+def test_a_prednisone_dose_on_a_half_tenth_rounds_up_despite_binary_floats(weight, mg):
+    # 1.5 x 33.3 = 49.95 mg exactly, but 49.949999... in binary floating point
+    assert prednisone_dose(weight) == {"mg": mg, "by_weight_mg": mg, "capped": False}
 
 
 def test_a_total_half_way_between_vial_steps_rounds_up():

@@ -390,6 +390,11 @@ def test_each_route_to_ivig_names_only_its_own_answer():
     reasons = evaluate(
         answers_with(rapid_improvement_needed="yes", immunosuppression="starting")
     ).reasons
+    assert reasons["ivig-when-refractory"] == (
+        ("diagnosis_confirmed", "yes"),
+        ("dap_status", "inadequate"),
+        ("weakness", "severe"),
+    )
     assert reasons["ivig-when-rapid"] == (
         ("diagnosis_confirmed", "yes"),
         ("dap_status", "inadequate"),
@@ -540,20 +545,21 @@ def test_priority_follows_ivig_risk_factors_and_plasma_exchange_in_every_combina
 def test_ivig_indicated_gives_ivig_and_prednisone_doses_on_the_patients_weight():
     doses = evaluate(answers_with(weight_kg="66.7")).doses
     assert doses == {"ivig": ivig_dose(66.7), "prednisone": prednisone_dose(66.7)}
-    assert doses["prednisone"] == {"mg": 100.0, "capped": True}
+    assert doses["prednisone"] == {"mg": 100.0, "by_weight_mg": 100.1, "capped": True}
 
 
 def test_ivig_dose_uses_height_sex_and_pregnancy_for_the_dosing_weight():
-    answers = answers_with(weight_kg=100, height_cm="175", sex="male", pregnant="no")
+    answers = answers_with(weight_kg=90, height_cm="165", sex="female", pregnant="no")
     ivig = evaluate(answers).doses["ivig"]
+    assert ivig == ivig_dose(90, height_cm=165, sex="female", pregnant="no")
     assert ivig["dosing_weight_basis"] == "adjusted"
-    assert ivig["dosing_weight_kg"] == 82.3
-    assert ivig["vials_total_g"] == (80, 165)
+    assert ivig["dosing_weight_kg"] == 70.1
+    assert ivig["vials_total_g"] == (70, 140)
 
 
 def test_inadequate_3_4_dap_without_ivig_gives_only_a_prednisone_dose():
     doses = evaluate(answers_with(weakness="mild")).doses
-    assert doses == {"prednisone": {"mg": 100.0, "capped": True}}
+    assert doses == {"prednisone": {"mg": 100.0, "by_weight_mg": 105.0, "capped": True}}
 
 
 def test_no_dose_without_immunotherapy():
