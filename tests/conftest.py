@@ -1,5 +1,7 @@
 """Shared fixtures: the loaded guideline, a clinician, an editor, and signed-in clients."""
 
+import io
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
@@ -8,7 +10,7 @@ from django.test import Client
 
 @pytest.fixture
 def guideline(db):
-    call_command("load_guideline", verbosity=0, stdout=open("/dev/null", "w"))
+    call_command("load_guideline", verbosity=0, stdout=io.StringIO())
     from guidance.models import Guideline
 
     return Guideline.objects.get(slug="lems-ivig")

@@ -155,11 +155,7 @@ def test_a_bad_statement_gets_a_form_error_and_saves_nothing(
 def test_a_duplicate_code_is_refused(editor_client):
     statement = Statement.objects.get(code="ivig-dose")
     data = statement_form(statement, code="ivig-dose", order=99)
-    for key in [
-        key
-        for key in data
-        if key.startswith("citation_links-0") or key.startswith("citation_links-1")
-    ]:
+    for key in [key for key in data if key.startswith(("citation_links-0", "citation_links-1"))]:
         del data[key]
     data["citation_links-TOTAL_FORMS"] = data["citation_links-INITIAL_FORMS"] = 0
     count = Statement.objects.count()
