@@ -90,6 +90,20 @@ VALUE_LABELS = {
     },
 }
 
+# Short names of the answers, for the summary's answer list and each statement's "Why".
+ANSWER_NAMES = {
+    "diagnosis_confirmed": "LEMS confirmed",
+    "sex": "Sex",
+    "pregnant": "Pregnant",
+    "tumour_status": "Tumour",
+    "smoking": "Smoking",
+    "dap_status": "3,4-DAP",
+    "weakness": "Weakness",
+    "rapid_improvement_needed": "Rapid improvement needed",
+    "immunosuppression": "Immunosuppression",
+    "plasma_exchange_available": "Plasma exchange available",
+}
+
 STEP_TITLES = {
     "patient": "Patient",
     "tumour": "Tumour screening",
@@ -108,7 +122,7 @@ def answer_label(field, value):
     if field == "ivig_risk_factors":
         names = [VALUE_LABELS[field][factor][0] for factor in value]
         return "IVIG risk factors", ", ".join(names) or "None"
-    return FIELD_LABELS[field].removesuffix(" (optional)"), VALUE_LABELS[field][value][0]
+    return ANSWER_NAMES[field], VALUE_LABELS[field][value][0]
 
 
 def format_number(value):

@@ -5,17 +5,21 @@ its URL; without JavaScript, the same views POST, redirect and render whole page
 """
 
 from functools import wraps
+from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
+from weasyprint import HTML
 
 from guidance import pathway
 from guidance.forms import STEP_FORMS, STEP_TITLES, DecisionForm, EncounterSearchForm
@@ -271,6 +275,34 @@ def print_summary(request, encounter_id):
         "guidance/print.html",
         {"encounter": encounter, "summary": summary, "printed_at": timezone.now()},
     )
+
+
+@require_GET
+@clinician_required
+def summary_pdf(request, encounter_id):
+    """The finalized summary as an A4 PDF, rendered on the server from the print page."""
+    encounter = _get_encounter_for_user(request, encounter_id)
+    if not encounter.is_finalized:
+        return HttpResponse(
+            "Finalize the encounter before downloading its PDF.",
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    html = render_to_string(
+        "guidance/print.html",
+        {
+            "encounter": encounter,
+            "summary": encounter.snapshot,
+            "printed_at": timezone.now(),
+            "pdf": True,
+            "print_css": Path(finders.find("css/print.css")).read_text(encoding="utf-8"),
+        },
+        request=request,
+    )
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    # The file name carries no patient reference: downloads folders are not private.
+    response["Content-Disposition"] = f'attachment; filename="lems-summary-{encounter.pk}.pdf"'
+    return response
 
 
 @require_GET
