@@ -198,11 +198,19 @@ class StepForm(forms.Form):
         if self.errors:
             return cleaned
         try:
-            pathway.validate({**self.earlier_answers, **self.step_answers(cleaned)})
+            pathway.validate(self.merged_answers())
         except pathway.AnswerError as error:
             field = error.field if error.field in self.fields else None
             self.add_error(field, error.problem[:1].upper() + error.problem[1:])
         return cleaned
+
+    def merged_answers(self):
+        """All the encounter's answers with this step's replacing the step's earlier ones."""
+        fields = pathway.STEP_FIELDS[self.step]
+        kept = {
+            field: value for field, value in self.earlier_answers.items() if field not in fields
+        }
+        return {**kept, **self.step_answers(self.cleaned_data)}
 
     def step_answers(self, cleaned):
         """The engine's answers of this step: unanswered optional fields stay out."""

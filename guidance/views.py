@@ -17,6 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 from weasyprint import HTML
@@ -33,11 +35,14 @@ def clinician_required(view):
     """Signed in, and a clinician: editors and others never reach patient data."""
 
     @wraps(view)
+    @never_cache  # patient data: never kept in a shared hospital PC's browser cache
     @login_required
     def wrapper(request, *args, **kwargs):
         if not request.user.has_perm("guidance.view_encounter"):
             raise PermissionDenied("Encounters are for clinicians.")
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
 
     return wrapper
 
@@ -199,10 +204,9 @@ def step(request, encounter_id, step):
 
 def save_step(encounter, form):
     """Merge a validated step into the encounter's answers (the caller holds the row lock)."""
-    answers = {**encounter.answers, **form.step_answers(form.cleaned_data)}
-    for field in pathway.STEP_FIELDS[form.step]:
-        if field not in form.step_answers(form.cleaned_data):
-            answers.pop(field, None)  # an optional answer cleared by the clinician
+    # The step's answers replace all of that step's earlier ones, so a cleared optional
+    # answer (height, say) is dropped rather than kept from before.
+    answers = form.merged_answers()
     encounter.answers = answers
     if form.step == "patient":
         encounter.patient_reference = form.cleaned_data["patient_reference"]
