@@ -33,6 +33,30 @@ def test_with_debug_off_and_a_secret_key_the_app_starts():
     assert result.returncode == 0, result.stderr
 
 
+def test_production_settings_pass_the_deployment_check_with_no_warning():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "lems_site.settings",
+            "DEBUG": "false",
+            "SECRET_KEY": "a-long-random-production-secret-" + "k3y" * 10,
+            "ALLOWED_HOSTS": "lems.hospital.example",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_a_session_ends_after_30_idle_minutes_and_at_browser_close(settings):
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
+
+
 def test_a_debug_value_that_is_not_a_boolean_is_refused():
     result = run_check(DEBUG="maybe")
     assert result.returncode != 0
