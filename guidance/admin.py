@@ -1,14 +1,21 @@
 """The editors' admin: guideline content with search, filters, ordered citations and history.
 
 Encounters are deliberately not registered: they hold patient data, and editors must not
-reach them.
+reach them. The access log is for superusers only, and read-only.
 """
 
 from django.contrib import admin
 from django.db import models
 from simple_history.admin import SimpleHistoryAdmin
 
-from guidance.models import Citation, Guideline, Section, Statement, StatementCitation
+from guidance.models import (
+    AccessLog,
+    Citation,
+    Guideline,
+    Section,
+    Statement,
+    StatementCitation,
+)
 
 admin.site.site_header = "LEMS IVIG pathway: guideline editors"
 admin.site.site_title = "LEMS IVIG editors"
@@ -67,3 +74,27 @@ class StatementAdmin(SimpleHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         # The pathway refers to statements by code: once created, a code never changes.
         return ["code"] if obj else []
+
+
+@admin.register(AccessLog)
+class AccessLogAdmin(admin.ModelAdmin):
+    list_display = ["at", "user", "action", "encounter_id"]
+    list_filter = ["action", "at"]
+    search_fields = ["user__username", "encounter__id"]
+    list_select_related = ["user"]
+    date_hierarchy = "at"
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -195,14 +195,19 @@ class StepForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if self.errors:
-            return cleaned
+        if not self.errors:
+            self.is_valid_with_earlier_answers()
+        return cleaned
+
+    def is_valid_with_earlier_answers(self):
+        """Whether this step fits the other steps' answers (e.g. pregnant with sex)."""
         try:
             pathway.validate(self.merged_answers())
         except pathway.AnswerError as error:
             field = error.field if error.field in self.fields else None
             self.add_error(field, error.problem[:1].upper() + error.problem[1:])
-        return cleaned
+            return False
+        return True
 
     def merged_answers(self):
         """All the encounter's answers with this step's replacing the step's earlier ones."""
@@ -289,7 +294,8 @@ class IvigForm(StepForm):
     def step_answers(self, cleaned):
         # An empty list is an answer here ("none"), not a missing one.
         answers = super().step_answers(cleaned)
-        answers["ivig_risk_factors"] = list(cleaned.get("ivig_risk_factors", []))
+        # Once each, however often a factor was posted.
+        answers["ivig_risk_factors"] = list(dict.fromkeys(cleaned.get("ivig_risk_factors", [])))
         return answers
 
 

@@ -292,3 +292,28 @@ class Encounter(models.Model):
     @property
     def is_finalized(self):
         return self.status == self.Status.FINALIZED
+
+
+class AccessLog(models.Model):
+    """Who viewed, printed, downloaded or finalized which encounter, and when."""
+
+    class Action(models.TextChoices):
+        VIEWED = "viewed", "Viewed"
+        PRINTED = "printed", "Printed"
+        DOWNLOADED = "downloaded", "Downloaded PDF"
+        FINALIZED = "finalized", "Finalized"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="access_log")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.user} {self.action} {self.encounter_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(cls, request, encounter, action):
+        cls.objects.create(user=request.user, encounter=encounter, action=action)

@@ -5,9 +5,11 @@ PDF all render this same structure, and finalizing stores it as the encounter's 
 so a finalized encounter shows exactly what was shown when it was finalized.
 """
 
+from django.db.models import Prefetch
+
 from guidance import pathway
 from guidance.forms import STEP_TITLES, VALUE_LABELS, answer_label, format_number
-from guidance.models import Guideline, Statement
+from guidance.models import Guideline, Statement, StatementCitation
 
 GUIDELINE_SLUG = "lems-ivig"
 
@@ -25,10 +27,12 @@ def current_guideline():
 
 
 def statements_by_code(guideline, codes):
+    """The statements of `codes`, with their sections and ordered citations (two queries)."""
+    links = StatementCitation.objects.select_related("citation")
     statements = (
         Statement.objects.filter(guideline=guideline, code__in=codes)
         .select_related("section")
-        .prefetch_related("citation_links__citation")
+        .prefetch_related(Prefetch("citation_links", queryset=links))
     )
     return {statement.code: statement for statement in statements}
 

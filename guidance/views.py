@@ -25,7 +25,7 @@ from weasyprint import HTML
 
 from guidance import pathway
 from guidance.forms import STEP_FORMS, STEP_TITLES, DecisionForm, EncounterSearchForm
-from guidance.models import Encounter, Guideline
+from guidance.models import AccessLog, Encounter, Guideline
 from guidance.summary import GUIDELINE_SLUG, build_summary, statements_by_code
 
 ENCOUNTERS_PER_PAGE = 25
@@ -155,7 +155,11 @@ def new_encounter(request):
 @require_http_methods(["GET", "POST"])
 @clinician_required
 def encounter_list(request):
-    form = EncounterSearchForm(request.POST if request.method == "POST" else request.GET)
+    if request.method == "POST":
+        form = EncounterSearchForm(request.POST)
+    else:
+        # Links may carry the status and page; a patient reference only ever comes posted.
+        form = EncounterSearchForm({key: request.GET.get(key) for key in ("status", "page")})
     encounters = Encounter.objects.filter(owner=request.user).only(
         "id", "patient_reference", "status", "updated_at", "created_at"
     )
@@ -165,7 +169,12 @@ def encounter_list(request):
         if status := form.cleaned_data["status"]:
             encounters = encounters.filter(status=status)
     page = Paginator(encounters, ENCOUNTERS_PER_PAGE).get_page(form.cleaned_data.get("page"))
-    return render(request, "guidance/encounter_list.html", {"form": form, "page": page})
+    searched = form.is_valid() and any(form.cleaned_data[key] for key in ("reference", "status"))
+    return render(
+        request,
+        "guidance/encounter_list.html",
+        {"form": form, "page": page, "searched": searched},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -173,23 +182,23 @@ def encounter_list(request):
 def step(request, encounter_id, step):
     if step not in pathway.STEPS:
         raise Http404("No such step.")
-    encounter = _get_encounter_for_user(request, encounter_id)
     if request.method == "GET":
+        encounter = _get_encounter_for_user(request, encounter_id)
         if encounter.is_finalized:
             return redirect("summary", encounter.pk)
         if step not in pathway.applicable_steps(encounter.answers):
             return redirect(_page_url(encounter, next_step(encounter.answers)))
         return _render_step(request, encounter, step, _unbound_form(encounter, step))
 
-    if encounter.is_finalized:
-        return _finalized_conflict()
-    form = STEP_FORMS[step](request.POST, earlier_answers=encounter.answers)
-    if not form.is_valid():
-        return _render_step(request, encounter, step, form)
     with transaction.atomic():
+        # Validate and merge under the row's lock: another tab saving a step of the same
+        # encounter waits, so neither loses the other's answers.
         encounter = _get_encounter_for_user(request, encounter_id, for_update=True)
         if encounter.is_finalized:
             return _finalized_conflict()
+        form = STEP_FORMS[step](request.POST, earlier_answers=encounter.answers)
+        if not form.is_valid():
+            return _render_step(request, encounter, step, form)
         save_step(encounter, form)
     following = next_step(encounter.answers, after=step)
     url = _page_url(encounter, following)
@@ -237,6 +246,7 @@ def _render_summary(request, encounter, summary=None, form=None):
 @clinician_required
 def summary(request, encounter_id):
     encounter = _get_encounter_for_user(request, encounter_id)
+    AccessLog.record(request, encounter, AccessLog.Action.VIEWED)
     return _render_summary(request, encounter)
 
 
@@ -258,6 +268,7 @@ def finalize(request, encounter_id):
         if not form.is_valid():
             return _render_summary(request, encounter, summary=summary, form=form)
         finalize_encounter(form.save(commit=False), summary)
+        AccessLog.record(request, encounter, AccessLog.Action.FINALIZED)
     return redirect("summary", encounter.pk)
 
 
@@ -274,6 +285,7 @@ def finalize_encounter(encounter, summary):
 def print_summary(request, encounter_id):
     encounter = _get_encounter_for_user(request, encounter_id)
     summary = _shown_summary(encounter)
+    AccessLog.record(request, encounter, AccessLog.Action.PRINTED)
     return render(
         request,
         "guidance/print.html",
@@ -304,6 +316,7 @@ def summary_pdf(request, encounter_id):
         request=request,
     )
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    AccessLog.record(request, encounter, AccessLog.Action.DOWNLOADED)
     # The file name carries no patient reference: downloads folders are not private.
     response["Content-Disposition"] = f'attachment; filename="lems-summary-{encounter.pk}.pdf"'
     return response

@@ -1,0 +1,36 @@
+"""Small middleware: the Permissions-Policy header, and the session's idle timeout."""
+
+import time
+
+from django.conf import settings
+
+SESSION_RENEWED_AT = "renewed_at"
+RENEW_AFTER_SECONDS = 60
+
+
+def permissions_policy(get_response):
+    """The app needs no camera, microphone, location or payment: say so to the browser."""
+
+    def middleware(request):
+        response = get_response(request)
+        response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+    return middleware
+
+
+def idle_timeout(get_response):
+    """Push a signed-in session's expiry forward, at most once a minute.
+
+    Saving a session renews its expiry (SESSION_COOKIE_AGE of inactivity); marking it
+    modified once a minute gives the idle timeout without a database write per request.
+    """
+
+    def middleware(request):
+        session = request.session
+        now = int(time.time())
+        if session.session_key and now - session.get(SESSION_RENEWED_AT, 0) >= RENEW_AFTER_SECONDS:
+            session[SESSION_RENEWED_AT] = now
+        return get_response(request)
+
+    return middleware
