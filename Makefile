@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint demo-reset clean
+.PHONY: run test lint demo-reset clean loadtest
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ lint: $(VENV)/.installed-dev
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Simulated clinicians against gunicorn on PostgreSQL (a throwaway cluster unless
+# DATABASE_URL names one). LOADTEST_ARGS e.g. "--clinicians 50 --duration 60 --kill-worker".
+loadtest: $(VENV)/.installed-dev
+	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
