@@ -45,7 +45,7 @@ class CitationAdmin(SimpleHistoryAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
-class StatementCitationInline(admin.TabularInline):
+class StatementCitationInline(admin.StackedInline):
     model = StatementCitation
     autocomplete_fields = ["citation"]
     fields = ["order", "citation"]

@@ -147,7 +147,7 @@ def _choice_field(field, required=True):
         widget=forms.RadioSelect,
         required=required,
         error_messages={
-            "required": f"Choose an answer for “{FIELD_LABELS[field].rstrip('?')}”.",
+            "required": f"Choose an answer for “{FIELD_LABELS[field]}”",
             "invalid_choice": "That is not one of the choices; choose one of those listed.",
         },
     )
@@ -156,12 +156,12 @@ def _choice_field(field, required=True):
 class MeasurementField(forms.FloatField):
     """A number in a range, with messages a clinician can act on."""
 
-    def __init__(self, *, name, unit, low, high, **kwargs):
+    def __init__(self, *, name, unit, low, high, below_note="", **kwargs):
         example = "72.5" if unit == "kg" else "170"
         messages = {
             "required": f"Enter the {name} in {unit}.",
             "invalid": f"Enter the {name} in {unit} as a number, e.g. {example}.",
-            "min_value": f"The {name} must be at least {low} {unit} (adults only).",
+            "min_value": f"The {name} must be at least {low} {unit}{below_note}.",
             "max_value": f"The {name} must be at most {high} {unit}.",
         }
         super().__init__(
@@ -240,6 +240,7 @@ class PatientForm(StepForm):
         unit="kg",
         low=pathway.WEIGHT_RANGE_KG[0],
         high=pathway.WEIGHT_RANGE_KG[1],
+        below_note=" (the pathway is for adults)",
         label=FIELD_LABELS["weight_kg"],
     )
     diagnosis_confirmed = _choice_field("diagnosis_confirmed")

@@ -134,7 +134,7 @@ class EvidenceQuality(models.TextChoices):
     MODERATE = "moderate", "Moderate"
     LOW = "low", "Low"
     VERY_LOW = "very_low", "Very low"
-    NOT_GRADED = "not_graded", "Not graded"
+    NOT_GRADED = "not_graded", "Not graded in the source"
 
 
 class Origin(models.TextChoices):

@@ -74,6 +74,8 @@ def build_summary(encounter, guideline=None):
                 "code": code,
                 "kind": statement.kind,
                 "section": statement.section.title,
+                # e.g. "When to Use IVIG:", without which a bullet reads as a fragment
+                "lead_in": statement.section.intro,
                 "text": statement.text,
                 "origin": statement.origin,
                 "evidence_quality": statement.get_evidence_quality_display(),
@@ -85,10 +87,7 @@ def build_summary(encounter, guideline=None):
                     "{}: {}".format(*answer_label(field, value))
                     for field, value in outcome.reasons.get(code, ())
                 ],
-                "priority": [
-                    VALUE_LABELS["ivig_risk_factors"][factor][0]
-                    for factor in outcome.priority.get(code, ())
-                ],
+                "priority": priority_reasons(code, outcome.priority),
             }
         )
     return {
@@ -107,6 +106,16 @@ def build_summary(encounter, guideline=None):
         "references": [references[number] for number in sorted(references)],
         "doses": dose_lines(outcome.doses, encounter.answers),
     }
+
+
+def priority_reasons(code, priority):
+    """Why a warning is high priority for this patient, in the clinician's words."""
+    if code not in priority:
+        return []
+    reasons = [VALUE_LABELS["ivig_risk_factors"][factor][0] for factor in priority[code]]
+    if code == "pitfall-plex-equal":
+        reasons.append("plasma exchange available")
+    return reasons
 
 
 def dose_lines(doses, answers):

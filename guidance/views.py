@@ -8,10 +8,12 @@ from functools import wraps
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Permission
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -25,8 +27,8 @@ from weasyprint import HTML
 
 from guidance import pathway
 from guidance.forms import STEP_FORMS, STEP_TITLES, DecisionForm, EncounterSearchForm
-from guidance.models import AccessLog, Encounter, Guideline
-from guidance.summary import GUIDELINE_SLUG, build_summary, statements_by_code
+from guidance.models import AccessLog, Encounter, Guideline, Statement
+from guidance.summary import GUIDELINE_SLUG, build_summary
 
 ENCOUNTERS_PER_PAGE = 25
 
@@ -38,13 +40,25 @@ def clinician_required(view):
     @never_cache  # patient data: never kept in a shared hospital PC's browser cache
     @login_required
     def wrapper(request, *args, **kwargs):
-        if not request.user.has_perm("guidance.view_encounter"):
+        if not _is_clinician(request.user):
             raise PermissionDenied("Encounters are for clinicians.")
         response = view(request, *args, **kwargs)
         patch_vary_headers(response, ["HX-Request"])
         return response
 
     return wrapper
+
+
+def _is_clinician(user):
+    """Holds the encounter permission, directly or through a group: in one query, where
+    `has_perm` takes two on every request."""
+    if user.is_superuser:
+        return True
+    return Permission.objects.filter(
+        Q(user=user) | Q(group__user=user),
+        content_type__app_label="guidance",
+        codename="view_encounter",
+    ).exists()
 
 
 def _get_encounter_for_user(request, encounter_id, *, for_update=False):
@@ -55,12 +69,16 @@ def _get_encounter_for_user(request, encounter_id, *, for_update=False):
     return get_object_or_404(encounters, pk=encounter_id)
 
 
-def _finalized_conflict():
-    return HttpResponse(
+def _finalized_conflict(request, encounter):
+    response = HttpResponse(
         "This encounter is finalized and can no longer be changed.",
         status=409,
         content_type="text/plain; charset=utf-8",
     )
+    if request.htmx:
+        # htmx does not swap a 409; send the stale tab to the read-only summary instead.
+        response["HX-Redirect"] = reverse("summary", args=[encounter.pk])
+    return response
 
 
 def _partial_or_page(request, template):
@@ -96,9 +114,12 @@ def _recommendations(encounter):
     outcome = pathway.evaluate(encounter.answers)
     if not outcome.codes:
         return []
-    guideline = Guideline.objects.get(slug=GUIDELINE_SLUG)
-    statements = statements_by_code(guideline, outcome.codes)
-    return [statements[code] for code in outcome.codes if statements[code].kind != "evidence"]
+    # The panel shows only the text: one query, no citations.
+    statements = Statement.objects.filter(
+        guideline__slug=GUIDELINE_SLUG, code__in=outcome.codes
+    ).only("code", "kind", "text")
+    by_code = {statement.code: statement for statement in statements}
+    return [by_code[code] for code in outcome.codes if by_code[code].kind != "evidence"]
 
 
 def _step_nav(encounter, current):
@@ -137,8 +158,15 @@ def _unbound_form(encounter, step):
 
 
 @require_GET
-@clinician_required
+@login_required
 def home(request):
+    if not _is_clinician(request.user) and request.user.is_staff:
+        return redirect("admin:index")  # an editor signing in lands where editors work
+    return _clinician_home(request)
+
+
+@clinician_required
+def _clinician_home(request):
     recent = Encounter.objects.filter(owner=request.user).only(
         "id", "patient_reference", "status", "updated_at"
     )[:5]
@@ -195,7 +223,7 @@ def step(request, encounter_id, step):
         # encounter waits, so neither loses the other's answers.
         encounter = _get_encounter_for_user(request, encounter_id, for_update=True)
         if encounter.is_finalized:
-            return _finalized_conflict()
+            return _finalized_conflict(request, encounter)
         form = STEP_FORMS[step](request.POST, earlier_answers=encounter.answers)
         if not form.is_valid():
             return _render_step(request, encounter, step, form)
@@ -231,7 +259,7 @@ def _shown_summary(encounter):
 
 def _render_summary(request, encounter, summary=None, form=None):
     summary = summary or _shown_summary(encounter)
-    dose_basis_needed = "ivig" in summary["doses"]
+    dose_basis_needed = _dose_basis_needed(summary)
     context = {
         "encounter": encounter,
         "summary": summary,
@@ -256,12 +284,12 @@ def finalize(request, encounter_id):
     with transaction.atomic():
         encounter = _get_encounter_for_user(request, encounter_id, for_update=True)
         if encounter.is_finalized:
-            return _finalized_conflict()
+            return _finalized_conflict(request, encounter)
         summary = build_summary(encounter)
         form = DecisionForm(
             request.POST,
             instance=encounter,
-            dose_basis_needed="ivig" in summary["doses"],
+            dose_basis_needed=_dose_basis_needed(summary),
         )
         if not _all_steps_answered(encounter.answers):
             form.add_error(None, "Answer every step before finalizing.")
@@ -272,8 +300,16 @@ def finalize(request, encounter_id):
     return redirect("summary", encounter.pk)
 
 
+def _dose_basis_needed(summary):
+    """The clinician chooses the IVIG weight only when an adjusted weight was worked out."""
+    ivig = summary["doses"].get("ivig")
+    return bool(ivig) and ivig["dosing"]["basis"] == "adjusted"
+
+
 def finalize_encounter(encounter, summary):
     """Store exactly what was shown, and make the encounter read-only."""
+    if "ivig" in summary["doses"] and not encounter.dose_basis:
+        encounter.dose_basis = Encounter.DoseBasis.ACTUAL  # no adjusted weight was offered
     encounter.snapshot = summary
     encounter.status = Encounter.Status.FINALIZED
     encounter.finalized_at = timezone.now()

@@ -49,3 +49,40 @@ def editor_client(editor, guideline):
     client = Client()
     client.force_login(editor)
     return client
+
+
+# The pathway's happy IVIG path, as the engine stores it: confirmed LEMS, 70 kg, no tumour,
+# never smoked, 3,4-DAP not enough, severe weakness while immunosuppression starts, plasma
+# exchange available, a renal risk.
+IVIG_PATH_ANSWERS = {
+    "weight_kg": 70.0,
+    "diagnosis_confirmed": "yes",
+    "tumour_status": "not_found",
+    "smoking": "never",
+    "dap_status": "inadequate",
+    "weakness": "severe",
+    "rapid_improvement_needed": "no",
+    "immunosuppression": "starting",
+    "plasma_exchange_available": "yes",
+    "ivig_risk_factors": ["renal"],
+}
+
+
+@pytest.fixture
+def ivig_answers():
+    """A fresh copy of the happy IVIG path's answers, free to change in a test."""
+    return {
+        field: list(value) if isinstance(value, list) else value
+        for field, value in IVIG_PATH_ANSWERS.items()
+    }
+
+
+@pytest.fixture
+def make_encounter(clinician):
+    """Creates an encounter, the clinician's unless another owner is given."""
+    from guidance.models import Encounter
+
+    def make(owner=None, **fields):
+        return Encounter.objects.create(owner=owner or clinician, **fields)
+
+    return make

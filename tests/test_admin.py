@@ -224,7 +224,8 @@ def test_editor_gets_no_encounter_page(editor_client, clinician):
     from guidance.models import Encounter
 
     encounter = Encounter.objects.create(owner=clinician)
-    assert editor_client.get(reverse("home")).status_code == 403
+    home = editor_client.get(reverse("home"))
+    assert (home.status_code, home["Location"]) == (302, reverse("admin:index"))
     assert editor_client.get(reverse("encounter_list")).status_code == 403
     assert editor_client.get(reverse("summary", args=[encounter.pk])).status_code == 403
     assert editor_client.get(reverse("print", args=[encounter.pk])).status_code == 403

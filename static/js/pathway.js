@@ -10,6 +10,10 @@
       var form = block.closest("form");
       var female = form && form.querySelector("input[name=sex][value=female]");
       block.hidden = !(female && female.checked);
+      // A hidden answer is not sent: switching to male must not leave "pregnant: yes".
+      block.querySelectorAll("input").forEach(function (input) {
+        input.disabled = block.hidden;
+      });
     });
   }
 
@@ -34,7 +38,13 @@
   document.addEventListener("htmx:load", function (event) {
     syncPregnancyQuestion(event.detail.elt);
   });
+  // A refused form that came back as a whole page (the decision form posts without htmx):
+  // its error summary is the first thing to hear.
   document.addEventListener("DOMContentLoaded", function () {
     syncPregnancyQuestion(document);
+    var errors = document.getElementById("error-summary");
+    if (errors) {
+      errors.focus();
+    }
   });
 })();
