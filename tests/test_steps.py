@@ -768,3 +768,17 @@ def test_a_step_answers_only_get_and_post(clinician_client, make_encounter, meth
     encounter = make_encounter()
     response = getattr(clinician_client, method)(step_url(encounter, "patient"))
     assert response.status_code == 405
+
+
+def test_an_optional_answer_can_be_taken_back_to_not_given(clinician_client, make_encounter):
+    encounter = make_encounter(
+        answers={"weight_kg": 70.0, "diagnosis_confirmed": "yes", "sex": "female"}
+    )
+    url = reverse("step", args=[encounter.pk, "patient"])
+    assert 'name="sex" value=""' in clinician_client.get(url).content.decode()
+    response = clinician_client.post(
+        url, {"weight_kg": "70", "diagnosis_confirmed": "yes", "sex": "", "height_cm": ""}
+    )
+    assert response.status_code == 302
+    encounter.refresh_from_db()
+    assert "sex" not in encounter.answers
