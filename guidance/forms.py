@@ -143,8 +143,8 @@ def _choices(field):
 def _choice_field(field, required=True):
     return forms.ChoiceField(
         label=FIELD_LABELS[field],
-        # An optional question can be taken back to "not given" once answered.
-        choices=_choices(field) if required else [*_choices(field), ("", "Not given")],
+        # An optional question can be taken back to unanswered once answered.
+        choices=_choices(field) if required else [*_choices(field), ("", "Leave unanswered")],
         widget=forms.RadioSelect,
         required=required,
         error_messages={
