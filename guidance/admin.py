@@ -4,18 +4,27 @@ Encounters are deliberately not registered: they hold patient data, and editors 
 reach them. The access log is for superusers only, and read-only.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from guidance import revisions
 from guidance.models import (
     AccessLog,
     Citation,
     Guideline,
+    Revision,
     Section,
     Statement,
     StatementCitation,
 )
+from guidance.summary import GUIDELINE_SLUG
 
 admin.site.site_header = "LEMS IVIG pathway: guideline editors"
 admin.site.site_title = "LEMS IVIG editors"
@@ -24,25 +33,114 @@ admin.site.index_title = "Guideline content"
 
 @admin.register(Guideline)
 class GuidelineAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "revision", "revision_date"]
+    list_display = ["title", "published_revision"]
     readonly_fields = ["slug"]
+
+    @admin.display(description="published revision")
+    def published_revision(self, guideline):
+        revision = revisions.published_revision(guideline)
+        return f"{revision.number} ({revision.published_on:%d %b %Y})" if revision else "none"
+
+
+def editable_revision():
+    """The revision editors work on: the open draft, else the published one (read-only)."""
+    guideline = Guideline.objects.filter(slug=GUIDELINE_SLUG).first()
+    if guideline is None:
+        return None
+    return revisions.open_draft(guideline) or revisions.published_revision(guideline)
+
+
+class RevisionListFilter(admin.SimpleListFilter):
+    """Content of one revision at a time: by default the open draft, else the published."""
+
+    title = "revision"
+    parameter_name = "revision"
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(revision.pk), str(revision)) for revision in Revision.objects.order_by("-number")
+        ]
+
+    def value(self):
+        value = super().value()
+        if value:
+            return value
+        default = editable_revision()
+        return str(default.pk) if default else None
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(revision_id=value)
+        return queryset
+
+    def choices(self, changelist):
+        # No "All": content of different revisions side by side would read as duplicates.
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class RevisionContentForm(forms.ModelForm):
+    def _get_validation_exclusions(self):
+        # The revision is read-only once set, yet "code/number/order unique per revision"
+        # must still be checked, or a duplicate reaches the database as a 500.
+        exclusions = super()._get_validation_exclusions()
+        exclusions.discard("revision")
+        return exclusions
+
+
+class RevisionContentAdmin(SimpleHistoryAdmin):
+    """Content is edited only in a draft: a published, retired or in-review revision's
+    content is read-only, for editors and reviewers alike."""
+
+    form = RevisionContentForm
+
+    def _in_draft(self, obj):
+        return obj is None or obj.revision.is_draft
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._in_draft(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._in_draft(obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["revision"] if obj else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "revision":
+            kwargs["queryset"] = Revision.objects.filter(status=Revision.Status.DRAFT)
+        elif db_field.name == "section":
+            kwargs["queryset"] = Section.objects.filter(revision__status=Revision.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Section)
-class SectionAdmin(SimpleHistoryAdmin):
-    list_display = ["order", "title", "part", "guideline"]
+class SectionAdmin(RevisionContentAdmin):
+    list_display = ["order", "title", "part", "revision"]
     list_display_links = ["title"]
-    list_filter = ["guideline"]
+    list_filter = [RevisionListFilter]
     search_fields = ["title", "intro"]
 
 
 @admin.register(Citation)
-class CitationAdmin(SimpleHistoryAdmin):
+class CitationAdmin(RevisionContentAdmin):
     list_display = ["number", "authors", "title", "year", "doi", "pmid"]
     list_display_links = ["title"]
-    list_filter = ["guideline"]
+    list_filter = [RevisionListFilter]
     search_fields = ["authors", "title", "journal", "doi", "pmid", "note"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_search_results(self, request, queryset, search_term):
+        if request.path == reverse("admin:autocomplete"):
+            # A statement cites the citations of its own revision: the one being edited.
+            revision = editable_revision()
+            queryset = queryset.filter(revision=revision)
+        return super().get_search_results(request, queryset, search_term)
 
 
 class StatementCitationInline(admin.StackedInline):
@@ -53,16 +151,34 @@ class StatementCitationInline(admin.StackedInline):
     verbose_name = "citation"
     verbose_name_plural = "citations, in the order the statement cites them"
 
+    def _in_draft(self, obj):
+        return obj is None or obj.revision.is_draft
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._in_draft(obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._in_draft(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._in_draft(obj)
+
 
 @admin.register(Statement)
-class StatementAdmin(SimpleHistoryAdmin):
+class StatementAdmin(RevisionContentAdmin):
     list_display = ["code", "short_text", "kind", "section", "verification", "origin"]
-    list_filter = ["section", "kind", "verification", "origin", "evidence_quality"]
+    list_filter = [
+        RevisionListFilter,
+        "kind",
+        "verification",
+        "origin",
+        "evidence_quality",
+    ]
     search_fields = ["text", "code", "verification_note"]
     list_select_related = ["section"]
     inlines = [StatementCitationInline]
     fieldsets = [
-        (None, {"fields": ["guideline", "section", "order", "code", "kind", "origin"]}),
+        (None, {"fields": ["revision", "section", "order", "code", "kind", "origin"]}),
         ("Text and evidence", {"fields": ["text", "evidence_quality"]}),
         ("Verification", {"fields": ["verification", "verification_note"]}),
     ]
@@ -73,7 +189,164 @@ class StatementAdmin(SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         # The pathway refers to statements by code: once created, a code never changes.
-        return ["code"] if obj else []
+        return ["revision", "code"] if obj else []
+
+
+@admin.register(Revision)
+class RevisionAdmin(SimpleHistoryAdmin):
+    """The workflow: start a draft, submit it, then a second person publishes or returns it."""
+
+    list_display = ["number", "status", "drafted_by", "reviewed_by", "published_at"]
+    list_filter = ["status"]
+    fields = [
+        "guideline",
+        "number",
+        "status",
+        "change_summary",
+        "drafted_by",
+        "reviewed_by",
+        "review_comment",
+        "published_at",
+        "created_at",
+    ]
+    change_form_template = "admin/guidance/revision/change_form.html"
+    change_list_template = "admin/guidance/revision/change_list.html"
+
+    def has_add_permission(self, request):
+        return False  # drafts are started with the "Start a draft" button
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Only a draft's change summary is edited here; the rest moves through the buttons.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or obj.is_draft)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field for field in self.fields if field != "change_summary"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("start-draft/", view(self.start_draft_view), name="guidance_revision_start"),
+            path(
+                "<int:revision_id>/submit/",
+                view(self.submit_view),
+                name="guidance_revision_submit",
+            ),
+            path(
+                "<int:revision_id>/review/",
+                view(self.review_view),
+                name="guidance_revision_review",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_submit": request.user.has_perm("guidance.change_revision"),
+            "can_review": request.user.has_perm("guidance.publish_revision"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_start_draft": request.user.has_perm("guidance.add_revision"),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def _change_url(self, revision):
+        return reverse("admin:guidance_revision_change", args=[revision.pk])
+
+    def _refused(self, request, error, url):
+        self.message_user(request, str(error), messages.ERROR)
+        return redirect(url)
+
+    @staticmethod
+    def _require(request, permission):
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+
+    def start_draft_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._require(request, "guidance.add_revision")
+        guideline = get_object_or_404(Guideline, slug=GUIDELINE_SLUG)
+        try:
+            draft = revisions.start_draft(guideline, request.user)
+        except revisions.RevisionError as error:
+            return self._refused(request, error, reverse("admin:guidance_revision_changelist"))
+        self.message_user(
+            request,
+            f"Revision {draft.number} started as a draft: a copy of the published content. "
+            "Edit its statements and citations, then submit it for review.",
+            messages.SUCCESS,
+        )
+        return redirect(self._change_url(draft))
+
+    def submit_view(self, request, revision_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._require(request, "guidance.change_revision")
+        revision = get_object_or_404(Revision, pk=revision_id)
+        try:
+            revisions.submit_for_review(
+                revision, request.user, request.POST.get("change_summary", "")
+            )
+        except revisions.RevisionError as error:
+            return self._refused(request, error, self._change_url(revision))
+        self.message_user(
+            request,
+            f"Revision {revision.number} was submitted for review.",
+            messages.SUCCESS,
+        )
+        return redirect(self._change_url(revision))
+
+    def review_view(self, request, revision_id):
+        """The side-by-side diff against the published revision, with Publish and Return."""
+        revision = get_object_or_404(Revision.objects.select_related("guideline"), pk=revision_id)
+        if not self.has_view_permission(request, revision):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self._decide(request, revision)
+        published = revisions.published_revision(revision.guideline)
+        before = published if published and published.pk != revision.pk else None
+        changes = revisions.diff(before, revision) if before else None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Review revision {revision.number}",
+            "opts": self.model._meta,
+            "original": revision,
+            "revision": revision,
+            "before": before,
+            "changes": changes,
+            "has_changes": bool(changes) and revisions.has_changes(changes),
+            "can_review": request.user.has_perm("guidance.publish_revision")
+            and revision.status == Revision.Status.IN_REVIEW,
+        }
+        return TemplateResponse(request, "admin/guidance/revision/review.html", context)
+
+    def _decide(self, request, revision):
+        self._require(request, "guidance.publish_revision")
+        review_url = reverse("admin:guidance_revision_review", args=[revision.pk])
+        try:
+            if "_publish" in request.POST:
+                revisions.publish(revision, request.user)
+                done = f"Revision {revision.number} is published: clinicians now see it."
+            elif "_return" in request.POST:
+                revisions.return_to_editor(
+                    revision, request.user, request.POST.get("review_comment", "")
+                )
+                done = f"Revision {revision.number} was returned to its editor."
+            else:
+                return redirect(review_url)
+        except revisions.RevisionError as error:
+            return self._refused(request, error, review_url)
+        self.message_user(request, done, messages.SUCCESS)
+        return redirect(self._change_url(revision))
 
 
 @admin.register(AccessLog)

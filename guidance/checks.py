@@ -1,4 +1,8 @@
-"""`manage.py check` fails when the engine can return a code the content does not hold."""
+"""`manage.py check` fails when the engine can return a code the content does not hold.
+
+It covers the published revision (what clinicians see now) and any open draft (what they
+would see once it is published).
+"""
 
 from django.core.checks import Error, Warning, register
 from django.db import DatabaseError
@@ -8,7 +12,7 @@ from guidance.pathway import ALL_CODES
 
 @register()
 def statement_codes_present(app_configs, **kwargs):
-    from guidance.models import Guideline, Statement
+    from guidance.models import OPEN_STATUSES, Guideline, Revision
     from guidance.summary import GUIDELINE_SLUG
 
     try:
@@ -21,16 +25,24 @@ def statement_codes_present(app_configs, **kwargs):
                     id="guidance.W001",
                 )
             ]
-        present = set(Statement.objects.filter(guideline=guideline).values_list("code", flat=True))
+        revisions = list(
+            guideline.revisions.filter(status__in=[Revision.Status.PUBLISHED, *OPEN_STATUSES])
+        )
+        missing_by_revision = [(revision, missing_codes(revision)) for revision in revisions]
     except DatabaseError:
         return []  # no database or not migrated yet: `migrate` must still be able to run
-    missing = [code for code in ALL_CODES if code not in present]
-    if not missing:
-        return []
     return [
         Error(
-            f"The pathway can show statements the guideline lacks: {', '.join(missing)}.",
+            f"The pathway can show statements {revision} lacks: {', '.join(missing)}.",
             hint="Run `python manage.py load_guideline`, or restore the statements in the admin.",
             id="guidance.E001",
         )
+        for revision, missing in missing_by_revision
+        if missing
     ]
+
+
+def missing_codes(revision):
+    """The codes the engine can return that `revision` holds no statement for."""
+    present = set(revision.statements.values_list("code", flat=True))
+    return [code for code in ALL_CODES if code not in present]

@@ -31,18 +31,89 @@ class Guideline(models.Model):
     developer = models.CharField(max_length=200, blank=True)
     funding = models.CharField(max_length=200, blank=True)
     release_date = models.DateField(null=True, blank=True)
-    revision = models.PositiveIntegerField(default=1)
-    revision_date = models.DateField()
     history = HistoricalRecords()
 
     def __str__(self):
-        return f"{self.title} (revision {self.revision})"
+        return self.title
+
+
+class RevisionStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+
+OPEN_STATUSES = [RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW]
+
+
+class Revision(models.Model):
+    """A numbered version of a guideline's content: drafted, reviewed, then published."""
+
+    Status = RevisionStatus
+
+    guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    change_summary = models.TextField(
+        blank=True, help_text="What's new in this revision, as clinicians will read it."
+    )
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    review_comment = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["guideline", "-number"]
+        permissions = [("publish_revision", "Can publish or return a revision")]
+        constraints = [
+            models.UniqueConstraint(fields=["guideline", "number"], name="unique_revision_number"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=RevisionStatus.values),
+                name="revision_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["guideline"],
+                condition=models.Q(status="published"),
+                name="one_published_revision",
+            ),
+            models.UniqueConstraint(
+                fields=["guideline"],
+                condition=models.Q(status__in=["draft", "in_review"]),
+                name="one_open_draft",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Revision {self.number} ({self.get_status_display().lower()})"
+
+    @property
+    def is_draft(self):
+        return self.status == self.Status.DRAFT
+
+    @property
+    def published_on(self):
+        return timezone.localdate(self.published_at) if self.published_at else None
 
 
 class Section(models.Model):
     """A heading of the source text, in source order."""
 
-    guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="sections")
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="sections")
     order = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=200)
     part = models.CharField(
@@ -54,9 +125,9 @@ class Section(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["guideline", "order"]
+        ordering = ["revision", "order"]
         constraints = [
-            models.UniqueConstraint(fields=["guideline", "order"], name="unique_section_order")
+            models.UniqueConstraint(fields=["revision", "order"], name="unique_section_order")
         ]
 
     def __str__(self):
@@ -66,7 +137,7 @@ class Section(models.Model):
 class Citation(models.Model):
     """A reference behind a citation number of the source text."""
 
-    guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="citations")
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="citations")
     number = models.PositiveSmallIntegerField()
     authors = models.CharField(max_length=500)
     title = models.CharField(max_length=500)
@@ -84,9 +155,9 @@ class Citation(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["guideline", "number"]
+        ordering = ["revision", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["guideline", "number"], name="unique_citation_number")
+            models.UniqueConstraint(fields=["revision", "number"], name="unique_citation_number")
         ]
 
     def __str__(self):
@@ -156,7 +227,7 @@ class Statement(models.Model):
     Origin = Origin
     Verification = Verification
 
-    guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="statements")
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="statements")
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="statements")
     code = models.SlugField(max_length=60, help_text="Stable; the pathway refers to it.")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -183,10 +254,10 @@ class Statement(models.Model):
         ordering = ["section__order", "order"]
         constraints = [
             models.UniqueConstraint(
-                fields=["guideline", "code"],
+                fields=["revision", "code"],
                 name="unique_statement_code",
                 violation_error_message=(
-                    "A statement with this code already exists in this guideline."
+                    "A statement with this code already exists in this revision."
                 ),
             ),
             models.CheckConstraint(
@@ -211,8 +282,8 @@ class Statement(models.Model):
         return self.code
 
     def clean(self):
-        if self.section_id and self.guideline_id and self.section.guideline_id != self.guideline_id:
-            raise ValidationError({"section": "The section belongs to another guideline."})
+        if self.section_id and self.revision_id and self.section.revision_id != self.revision_id:
+            raise ValidationError({"section": "The section belongs to another revision."})
 
     @property
     def ordered_citations(self):
@@ -240,6 +311,14 @@ class StatementCitation(models.Model):
 
     def __str__(self):
         return f"{self.statement.code} cites [{self.citation.number}]"
+
+    def clean(self):
+        if (
+            self.statement_id
+            and self.citation_id
+            and self.statement.revision_id != self.citation.revision_id
+        ):
+            raise ValidationError({"citation": "The citation belongs to another revision."})
 
 
 class Encounter(models.Model):
@@ -277,6 +356,14 @@ class Encounter(models.Model):
     decision_reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
     decision_note = models.TextField(blank=True)
     dose_basis = models.CharField(max_length=20, choices=DoseBasis.choices, blank=True)
+    revision = models.ForeignKey(
+        Revision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="encounters",
+        help_text="The guideline revision the encounter was last evaluated on.",
+    )
     snapshot = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

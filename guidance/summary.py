@@ -2,14 +2,16 @@
 
 `build_summary` returns plain, JSON-ready data. The summary page, the print page and the
 PDF all render this same structure, and finalizing stores it as the encounter's snapshot,
-so a finalized encounter shows exactly what was shown when it was finalized.
+so a finalized encounter shows exactly what was shown when it was finalized. Statements
+are always those of the published revision: a draft never reaches a clinician.
 """
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from guidance import pathway
 from guidance.forms import STEP_TITLES, VALUE_LABELS, answer_label, format_number
-from guidance.models import Guideline, Statement, StatementCitation
+from guidance.models import Revision, Statement, StatementCitation
 
 GUIDELINE_SLUG = "lems-ivig"
 
@@ -22,15 +24,18 @@ GROUPS = (
 )
 
 
-def current_guideline():
-    return Guideline.objects.get(slug=GUIDELINE_SLUG)
+def current_revision():
+    """The published revision of the guideline, with its guideline (one query)."""
+    return Revision.objects.select_related("guideline").get(
+        guideline__slug=GUIDELINE_SLUG, status=Revision.Status.PUBLISHED
+    )
 
 
-def statements_by_code(guideline, codes):
+def statements_by_code(revision, codes):
     """The statements of `codes`, with their sections and ordered citations (two queries)."""
     links = StatementCitation.objects.select_related("citation")
     statements = (
-        Statement.objects.filter(guideline=guideline, code__in=codes)
+        Statement.objects.filter(revision=revision, code__in=codes)
         .select_related("section")
         .prefetch_related(Prefetch("citation_links", queryset=links))
     )
@@ -50,10 +55,13 @@ def answered_steps(answers):
     return steps
 
 
-def build_summary(encounter, guideline=None):
-    guideline = guideline or current_guideline()
+def build_summary(encounter, revision=None):
+    """The summary on the published revision (or `revision`), which the encounter records."""
+    revision = revision or current_revision()
+    guideline = revision.guideline
+    encounter.revision = revision
     outcome = pathway.evaluate(encounter.answers)
-    statements = statements_by_code(guideline, outcome.codes)
+    statements = statements_by_code(revision, outcome.codes)
     groups = {kind: [] for kind, _ in GROUPS}
     references = {}
     for code in outcome.codes:
@@ -93,8 +101,8 @@ def build_summary(encounter, guideline=None):
     return {
         "guideline": {
             "title": guideline.title,
-            "revision": guideline.revision,
-            "revision_date": guideline.revision_date.isoformat(),
+            "revision": revision.number,
+            "revision_date": timezone.localdate(revision.published_at).isoformat(),
             "disclaimer": guideline.disclaimer,
         },
         "steps": answered_steps(encounter.answers),

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Permission
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,7 +27,8 @@ from weasyprint import HTML
 
 from guidance import pathway
 from guidance.forms import STEP_FORMS, STEP_TITLES, DecisionForm, EncounterSearchForm
-from guidance.models import AccessLog, Encounter, Guideline, Statement
+from guidance.models import AccessLog, Encounter, Revision, Statement
+from guidance.revisions import diff, has_changes
 from guidance.summary import GUIDELINE_SLUG, build_summary
 
 ENCOUNTERS_PER_PAGE = 25
@@ -116,7 +117,9 @@ def _recommendations(encounter):
         return []
     # The panel shows only the text: one query, no citations.
     statements = Statement.objects.filter(
-        guideline__slug=GUIDELINE_SLUG, code__in=outcome.codes
+        revision__guideline__slug=GUIDELINE_SLUG,
+        revision__status=Revision.Status.PUBLISHED,
+        code__in=outcome.codes,
     ).only("code", "kind", "text")
     by_code = {statement.code: statement for statement in statements}
     return [by_code[code] for code in outcome.codes if by_code[code].kind != "evidence"]
@@ -249,7 +252,19 @@ def save_step(encounter, form):
         encounter.patient_reference = form.cleaned_data["patient_reference"]
     complete = _all_steps_answered(answers)
     encounter.status = Encounter.Status.COMPLETE if complete else Encounter.Status.IN_PROGRESS
-    encounter.save(update_fields=["answers", "patient_reference", "status", "updated_at"])
+    # The revision the answers are evaluated on: the published one, found in the same query.
+    encounter.revision_id = models.Subquery(_published_revision_ids()[:1])
+    encounter.save(
+        update_fields=["answers", "patient_reference", "status", "revision", "updated_at"]
+    )
+    # The attribute now holds the subquery: make it deferred, read from the row if needed.
+    encounter.__dict__.pop("revision_id")
+
+
+def _published_revision_ids():
+    return Revision.objects.filter(
+        guideline__slug=GUIDELINE_SLUG, status=Revision.Status.PUBLISHED
+    ).values("pk")
 
 
 def _shown_summary(encounter):
@@ -358,19 +373,58 @@ def summary_pdf(request, encounter_id):
     return response
 
 
+def _published_revision():
+    return get_object_or_404(
+        Revision.objects.select_related("guideline"),
+        guideline__slug=GUIDELINE_SLUG,
+        status=Revision.Status.PUBLISHED,
+    )
+
+
 @require_GET
 @login_required
 def guideline(request):
-    guideline = get_object_or_404(Guideline, slug=GUIDELINE_SLUG)
-    sections = guideline.sections.prefetch_related("statements__citation_links__citation")
+    """The published revision, whole; never a draft."""
+    revision = _published_revision()
+    sections = revision.sections.prefetch_related("statements__citation_links__citation")
     return render(
         request,
         "guidance/guideline.html",
         {
-            "guideline": guideline,
+            "guideline": revision.guideline,
+            "revision": revision,
             "sections": sections,
-            "citations": guideline.citations.all(),
+            "citations": revision.citations.all(),
         },
+    )
+
+
+@require_GET
+@login_required
+def guideline_revisions(request):
+    """Every revision clinicians have seen, newest first, each against the one before."""
+    revision = _published_revision()
+    shown = list(
+        revision.guideline.revisions.filter(
+            status__in=[Revision.Status.PUBLISHED, Revision.Status.RETIRED]
+        ).order_by("-number")
+    )
+    entries = []
+    for index, current in enumerate(shown):
+        before = shown[index + 1] if index + 1 < len(shown) else None
+        changes = diff(before, current) if before else None
+        entries.append(
+            {
+                "revision": current,
+                "before": before,
+                "changes": changes,
+                "has_changes": bool(changes) and has_changes(changes),
+            }
+        )
+    return render(
+        request,
+        "guidance/revisions.html",
+        {"guideline": revision.guideline, "entries": entries},
     )
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/pdf/", views.summary_pdf, name="summary_pdf"),
     path("encounters/<uuid:encounter_id>/<slug:step>/", views.step, name="step"),
     path("guideline/", views.guideline, name="guideline"),
+    path("guideline/revisions/", views.guideline_revisions, name="guideline_revisions"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),

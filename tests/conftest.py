@@ -1,4 +1,5 @@
-"""Shared fixtures: the loaded guideline, a clinician, an editor, and signed-in clients."""
+"""Shared fixtures: the loaded guideline, a clinician, an editor, a reviewer, a draft, and
+signed-in clients."""
 
 import io
 
@@ -35,6 +36,19 @@ def other_clinician(db):
 @pytest.fixture
 def editor(db):
     return _user_in("Editors", "ed_editor", is_staff=True)
+
+
+@pytest.fixture
+def reviewer(db):
+    return _user_in("Reviewers", "rev_reviewer", is_staff=True)
+
+
+@pytest.fixture
+def draft(guideline, editor):
+    """An open draft of revision 2, started by the editor: a copy of revision 1."""
+    from guidance.revisions import start_draft
+
+    return start_draft(guideline, editor)
 
 
 @pytest.fixture

@@ -1,4 +1,7 @@
-"""The editors' admin: lists, search, edits, history, revert; bad input refused; who gets in."""
+"""The editors' admin: lists, search, edits, history, revert; bad input refused; who gets in.
+
+Editors edit a draft (DESIGN §3): each test that changes content starts one first.
+"""
 
 import pytest
 from django.urls import reverse
@@ -14,7 +17,7 @@ def statement_form(statement, **changes):
     """The statement change form as the admin posts it, with its citation inline."""
     links = list(statement.citation_links.all())
     data = {
-        "guideline": statement.guideline_id,
+        "revision": statement.revision_id,
         "section": statement.section_id,
         "order": statement.order,
         "kind": statement.kind,
@@ -61,8 +64,8 @@ def test_editor_filters_statements_by_kind_and_verification(editor_client):
     assert b"ivig-duration" not in unconfirmed.content
 
 
-def test_editor_edits_a_statement_and_the_change_is_recorded(editor_client, editor):
-    statement = Statement.objects.get(code="ivig-duration")
+def test_editor_edits_a_statement_and_the_change_is_recorded(editor_client, draft, editor):
+    statement = Statement.objects.get(code="ivig-duration", revision=draft)
     response = editor_client.post(
         change_url("statement", statement.pk), statement_form(statement, text="New wording.")
     )
@@ -79,8 +82,8 @@ def test_editor_edits_a_statement_and_the_change_is_recorded(editor_client, edit
     assert b"ed_editor" in history_page.content
 
 
-def test_editor_reverts_a_statement_to_an_earlier_version(editor_client):
-    statement = Statement.objects.get(code="ivig-duration")
+def test_editor_reverts_a_statement_to_an_earlier_version(editor_client, draft):
+    statement = Statement.objects.get(code="ivig-duration", revision=draft)
     original_text = statement.text
     original = statement.history.earliest()
     editor_client.post(
@@ -98,19 +101,19 @@ def test_editor_reverts_a_statement_to_an_earlier_version(editor_client):
     assert statement.text == original_text
 
 
-def test_code_is_read_only_once_created(editor_client):
-    statement = Statement.objects.get(code="ivig-dose")
+def test_code_is_read_only_once_created(editor_client, draft):
+    statement = Statement.objects.get(code="ivig-dose", revision=draft)
     page = editor_client.get(change_url("statement", statement.pk))
     assert b'name="code"' not in page.content
     editor_client.post(
         change_url("statement", statement.pk), statement_form(statement, code="renamed")
     )
-    assert Statement.objects.filter(code="ivig-dose").exists()
+    assert Statement.objects.filter(code="ivig-dose", revision=draft).exists()
     assert not Statement.objects.filter(code="renamed").exists()
 
 
-def test_citations_are_chosen_with_autocomplete_and_kept_in_order(editor_client):
-    statement = Statement.objects.get(code="ivig-reserved")
+def test_citations_are_chosen_with_autocomplete_and_kept_in_order(editor_client, draft):
+    statement = Statement.objects.get(code="ivig-reserved", revision=draft)
     page = editor_client.get(change_url("statement", statement.pk))
     assert b"admin-autocomplete" in page.content
     data = statement_form(statement)
@@ -139,9 +142,9 @@ def test_citations_are_chosen_with_autocomplete_and_kept_in_order(editor_client)
     ],
 )
 def test_a_bad_statement_gets_a_form_error_and_saves_nothing(
-    editor_client, changes, field, message
+    editor_client, draft, changes, field, message
 ):
-    statement = Statement.objects.get(code="ivig-dose")
+    statement = Statement.objects.get(code="ivig-dose", revision=draft)
     before = statement.text
     response = editor_client.post(
         change_url("statement", statement.pk), statement_form(statement, **changes)
@@ -152,8 +155,8 @@ def test_a_bad_statement_gets_a_form_error_and_saves_nothing(
     assert statement.text == before
 
 
-def test_a_duplicate_code_is_refused(editor_client):
-    statement = Statement.objects.get(code="ivig-dose")
+def test_a_duplicate_code_is_refused(editor_client, draft):
+    statement = Statement.objects.get(code="ivig-dose", revision=draft)
     data = statement_form(statement, code="ivig-dose", order=99)
     for key in [key for key in data if key.startswith(("citation_links-0", "citation_links-1"))]:
         del data[key]
@@ -184,7 +187,7 @@ def citation_form(citation, **changes):
             "note",
         )
     }
-    data.update(guideline=citation.guideline_id, number=citation.number)
+    data.update(revision=citation.revision_id, number=citation.number)
     data.update(changes)
     return data
 
@@ -198,8 +201,10 @@ def citation_form(citation, **changes):
         ({"number": 1}, "__all__", "already exists"),
     ],
 )
-def test_a_bad_citation_gets_a_form_error_and_saves_nothing(editor_client, changes, field, message):
-    citation = Citation.objects.get(number=2)
+def test_a_bad_citation_gets_a_form_error_and_saves_nothing(
+    editor_client, draft, changes, field, message
+):
+    citation = Citation.objects.get(number=2, revision=draft)
     response = editor_client.post(
         change_url("citation", citation.pk), citation_form(citation, **changes)
     )
@@ -210,8 +215,8 @@ def test_a_bad_citation_gets_a_form_error_and_saves_nothing(editor_client, chang
     assert citation.number == 2
 
 
-def test_a_good_citation_edit_is_saved(editor_client):
-    citation = Citation.objects.get(number=3)
+def test_a_good_citation_edit_is_saved(editor_client, draft):
+    citation = Citation.objects.get(number=3, revision=draft)
     response = editor_client.post(
         change_url("citation", citation.pk), citation_form(citation, year=2010, pages="1-2")
     )

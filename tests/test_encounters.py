@@ -410,11 +410,12 @@ def fill_the_database(clinician, other_clinician, guideline):
             for number in range(50)
         ]
     )
-    extra = Section.objects.create(guideline=guideline, order=99, title="Extra")
-    citations = list(Citation.objects.filter(guideline=guideline)[:3])
+    published = guideline.revisions.get(status="published")
+    extra = Section.objects.create(revision=published, order=99, title="Extra")
+    citations = list(Citation.objects.filter(revision=published)[:3])
     for number in range(60):
         statement = Statement.objects.create(
-            guideline=guideline,
+            revision=published,
             section=extra,
             code=f"extra-{number}",
             kind="recommendation",
@@ -423,20 +424,23 @@ def fill_the_database(clinician, other_clinician, guideline):
         )
         for order, citation in enumerate(citations):
             StatementCitation.objects.create(statement=statement, citation=citation, order=order)
-    # A second guideline that reuses every code of the pathway.
-    twin = Guideline.objects.create(
-        slug="twin", title="Twin", disclaimer="-", revision_date=guideline.revision_date
-    )
-    twin_section = Section.objects.create(guideline=twin, order=1, title="Twin")
+    # A second guideline that reuses every code of the pathway, and a draft of ours that
+    # does too: neither may reach a clinician.
+    twin = Guideline.objects.create(slug="twin", title="Twin", disclaimer="-")
+    twin_revision = twin.revisions.create(number=1, status="published")
+    draft = guideline.revisions.create(number=2, status="draft")
+    twin_section = Section.objects.create(revision=twin_revision, order=1, title="Twin")
+    draft_section = Section.objects.create(revision=draft, order=1, title="Twin draft")
     Statement.objects.bulk_create(
         Statement(
-            guideline=twin,
-            section=twin_section,
+            revision=revision,
+            section=section,
             code=code,
             kind="recommendation",
             text=f"Twin {code}",
             order=order,
         )
+        for revision, section in ((twin_revision, twin_section), (draft, draft_section))
         for order, code in enumerate(pathway.ALL_CODES)
     )
 

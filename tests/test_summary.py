@@ -10,10 +10,12 @@ import json
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
 
 from guidance import pathway
-from guidance.models import Citation, Encounter, Guideline, Statement
+from guidance.models import Encounter, Guideline, Statement
+from guidance.revisions import publish, start_draft, submit_for_review
 from guidance.summary import build_summary
 
 
@@ -575,10 +577,13 @@ NEW_TEXT = "Edited after the encounter was finalized: bridge with plasma exchang
 
 
 def edit_content_after_finalize():
-    """What an editor does later: new wording, a corrected reference, a new revision."""
-    Statement.objects.filter(code="ivig-when-bridge").update(text=NEW_TEXT)
-    Citation.objects.filter(number=6).update(authors="Corrected A")
-    Guideline.objects.filter(slug="lems-ivig").update(revision=2)
+    """What editors do later: new wording and a corrected reference, published as revision 2."""
+    editor = User.objects.create_user(username="later_editor")
+    reviewer = User.objects.create_user(username="later_reviewer")
+    draft = start_draft(Guideline.objects.get(slug="lems-ivig"), editor)
+    draft.statements.filter(code="ivig-when-bridge").update(text=NEW_TEXT)
+    draft.citations.filter(number=6).update(authors="Corrected A")
+    publish(submit_for_review(draft, editor, "Reworded the bridging statement."), reviewer)
 
 
 def test_a_finalized_summary_keeps_the_text_it_was_finalized_with(clinician_client, finalized):

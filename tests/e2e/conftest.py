@@ -20,7 +20,7 @@ from tests.e2e.pages import DESKTOP, PASSWORD
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 # The groups and their permissions, as the data migration defines them.
-GROUP_PERMISSIONS = import_module("guidance.migrations.0002_groups").GROUP_PERMISSIONS
+GROUP_PERMISSIONS = import_module("guidance.migrations.0008_reviewers").GROUP_PERMISSIONS
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -55,7 +55,7 @@ def browser():
 
 @pytest.fixture
 def site(transactional_db, live_server):
-    """The live server, with the guideline and the two groups of the data migration.
+    """The live server, with the guideline and the groups of the data migrations.
 
     Each browser test empties the database when it ends (the live server needs committed
     data), which also removes the groups the migration made; so they are made again here.
@@ -83,6 +83,11 @@ def clinician(site):
 @pytest.fixture
 def editor(site):
     return _user_in("Editors", "ed_rosalind", first_name="Rosalind", is_staff=True)
+
+
+@pytest.fixture
+def reviewer(site):
+    return _user_in("Reviewers", "rev_dorothy", first_name="Dorothy", is_staff=True)
 
 
 @pytest.fixture

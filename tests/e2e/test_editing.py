@@ -1,4 +1,5 @@
-"""An editor rewords a statement in the admin: new encounters show it, finalized ones do not."""
+"""An editor rewords a statement in a draft, a reviewer publishes it, and clinicians see it:
+on the guideline page with its "What's new", and in new encounters, not in finalized ones."""
 
 import re
 
@@ -11,6 +12,7 @@ pytestmark = pytest.mark.e2e
 
 OLD_TEXT = "This pathway is for confirmed LEMS; confirm the diagnosis"
 NEW_TEXT = "Confirm LEMS (VGCC antibodies or neurophysiology) before using this pathway."
+WHATS_NEW = "Reworded the out-of-scope statement."
 
 
 def out_of_scope_summary(page):
@@ -22,8 +24,8 @@ def out_of_scope_summary(page):
     return page.get_by_role("region", name="Before you go on")
 
 
-def test_a_reworded_statement_reaches_new_encounters_but_not_finalized_ones(
-    open_page, clinician, editor
+def test_a_drafted_change_reaches_clinicians_once_a_reviewer_publishes_it(
+    open_page, clinician, editor, reviewer
 ):
     clinic = open_page()
     sign_in(clinic, clinician.username)
@@ -34,8 +36,12 @@ def test_a_reworded_statement_reaches_new_encounters_but_not_finalized_ones(
     expect(clinic.get_by_text("Finalized on")).to_be_visible()
     finalized_url = clinic.url
 
+    # The editor starts a draft and rewords the statement in it.
     admin = open_page()
-    sign_in(admin, editor.username, then="/admin/guidance/statement/")
+    sign_in(admin, editor.username, then="/admin/guidance/revision/")
+    admin.get_by_role("button", name="Start a draft").click()
+    expect(admin.get_by_text("Revision 2 started as a draft")).to_be_visible()
+    admin.goto("/admin/guidance/statement/")
     admin.get_by_role("textbox", name="Search").fill("out-of-scope")
     admin.get_by_role("button", name="Search").click()
     admin.get_by_role("link", name="out-of-scope", exact=True).click()
@@ -45,6 +51,34 @@ def test_a_reworded_statement_reaches_new_encounters_but_not_finalized_ones(
     shoot(admin, "admin-statement-change")
     admin.get_by_role("button", name="Save", exact=True).click()
     expect(admin.get_by_text("was changed successfully")).to_be_visible()
+
+    # Saved in the draft only: clinicians still read revision 1.
+    clinic.goto("/guideline/")
+    expect(clinic.locator("#s-out-of-scope")).to_contain_text(OLD_TEXT)
+
+    admin.goto("/admin/guidance/revision/")
+    admin.get_by_role("link", name="2", exact=True).click()
+    admin.get_by_role("textbox", name="Change summary:").fill(WHATS_NEW)
+    admin.get_by_role("button", name="Submit for review").click()
+    expect(admin.get_by_text("Revision 2 was submitted for review")).to_be_visible()
+
+    # The reviewer reads the diff side by side and publishes.
+    review = open_page()
+    sign_in(review, reviewer.username, then="/admin/guidance/revision/")
+    review.get_by_role("link", name="2", exact=True).click()
+    review.get_by_role("link", name="Review: publish or return").click()
+    changed = review.locator("tr.diff-changed")
+    expect(changed).to_have_count(1)
+    expect(changed.locator(".diff-before")).to_contain_text(OLD_TEXT)
+    expect(changed.locator(".diff-after")).to_contain_text(NEW_TEXT)
+    shoot(review, "admin-revision-review")
+    review.get_by_role("button", name="Publish").click()
+    expect(review.get_by_text("Revision 2 is published")).to_be_visible()
+
+    clinic.goto("/guideline/")
+    expect(clinic.locator("#s-out-of-scope")).to_contain_text(NEW_TEXT)
+    whats_new = clinic.get_by_role("region", name="What's new in revision 2")
+    expect(whats_new).to_contain_text(WHATS_NEW)
 
     clinic.goto(finalized_url)
     expect(scope).to_contain_text(OLD_TEXT)

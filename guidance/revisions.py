@@ -1,0 +1,285 @@
+"""The revision workflow: draft, submit for review, publish or return; and what changed.
+
+Plain functions over the models, no request: the admin's buttons call them, and a
+`RevisionError` (with a message fit for the editor) means nothing was changed.
+"""
+
+from django.db import transaction
+from django.db.models import Max, Prefetch
+from django.utils import timezone
+
+from guidance.checks import missing_codes
+from guidance.models import (
+    OPEN_STATUSES,
+    Citation,
+    Revision,
+    Section,
+    Statement,
+    StatementCitation,
+)
+
+SECTION_FIELDS = ("order", "title", "part", "intro")
+CITATION_FIELDS = (
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "doi",
+    "pmid",
+    "url",
+    "note",
+)
+STATEMENT_FIELDS = (
+    "code",
+    "kind",
+    "text",
+    "evidence_quality",
+    "order",
+    "origin",
+    "verification",
+    "verification_note",
+)
+# What the diff compares for a statement, in the order a reviewer reads it.
+STATEMENT_DIFF_FIELDS = (
+    "section",
+    "order",
+    "kind",
+    "text",
+    "evidence_quality",
+    "origin",
+    "verification",
+    "verification_note",
+    "citations",
+)
+
+
+class RevisionError(Exception):
+    """A workflow step refused; the message says why, in the editor's words."""
+
+
+def published_revision(guideline):
+    return guideline.revisions.filter(status=Revision.Status.PUBLISHED).first()
+
+
+def open_draft(guideline):
+    return guideline.revisions.filter(status__in=OPEN_STATUSES).first()
+
+
+@transaction.atomic
+def start_draft(guideline, user):
+    """A new draft revision holding a copy of the published content."""
+    if draft := open_draft(guideline):
+        raise RevisionError(
+            f"Revision {draft.number} is already open ({draft.get_status_display().lower()}): "
+            "finish it before starting another."
+        )
+    published = published_revision(guideline)
+    if published is None:
+        raise RevisionError("There is no published revision to start a draft from.")
+    last = guideline.revisions.aggregate(last=Max("number"))["last"]
+    draft = Revision.objects.create(guideline=guideline, number=last + 1, drafted_by=user)
+    copy_content(published, draft)
+    return draft
+
+
+def copy_content(source, target):
+    """Copy sections, citations, statements and their citation links of `source`."""
+    sections = {}
+    for section in source.sections.all():
+        sections[section.pk] = Section.objects.create(
+            revision=target, **{field: getattr(section, field) for field in SECTION_FIELDS}
+        )
+    citations = {}
+    for citation in source.citations.all():
+        citations[citation.pk] = Citation.objects.create(
+            revision=target,
+            number=citation.number,
+            **{field: getattr(citation, field) for field in CITATION_FIELDS},
+        )
+    for statement in source.statements.prefetch_related("citation_links"):
+        copy = Statement.objects.create(
+            revision=target,
+            section=sections[statement.section_id],
+            **{field: getattr(statement, field) for field in STATEMENT_FIELDS},
+        )
+        for link in statement.citation_links.all():
+            StatementCitation.objects.create(
+                statement=copy, citation=citations[link.citation_id], order=link.order
+            )
+
+
+def _require_status(revision, status, doing):
+    if revision.status != status:
+        raise RevisionError(
+            f"Revision {revision.number} is {revision.get_status_display().lower()}: "
+            f"only a revision that is {Revision.Status(status).label.lower()} can be {doing}."
+        )
+
+
+def _require_codes(revision, doing):
+    if missing := missing_codes(revision):
+        raise RevisionError(
+            f"Revision {revision.number} cannot be {doing}: it lacks statements the pathway "
+            f"needs: {', '.join(missing)}. Restore them first."
+        )
+
+
+def _require_other_person(revision, reviewer, doing):
+    if reviewer is not None and reviewer.pk == revision.drafted_by_id:
+        raise RevisionError(
+            f"You drafted revision {revision.number}: someone else must review it before "
+            f"it is {doing}."
+        )
+
+
+@transaction.atomic
+def submit_for_review(revision, user, change_summary):
+    """The draft goes to a reviewer, with its "what's new" for clinicians."""
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    _require_status(revision, Revision.Status.DRAFT, "submitted for review")
+    change_summary = (change_summary or "").strip()
+    if not change_summary:
+        raise RevisionError("Write a change summary (what's new for clinicians) before submitting.")
+    _require_codes(revision, "submitted")
+    revision.change_summary = change_summary
+    revision.status = Revision.Status.IN_REVIEW
+    revision.save()
+    return revision
+
+
+@transaction.atomic
+def publish(revision, reviewer):
+    """This revision becomes what clinicians see; the one before is retired."""
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    _require_status(revision, Revision.Status.IN_REVIEW, "published")
+    _require_other_person(revision, reviewer, "published")
+    _require_codes(revision, "published")
+    if not revision.change_summary.strip():
+        raise RevisionError("A revision needs a change summary before it is published.")
+    # Retire first: the database allows one published revision per guideline.
+    for previous in revision.guideline.revisions.filter(status=Revision.Status.PUBLISHED):
+        previous.status = Revision.Status.RETIRED
+        previous.save()
+    revision.status = Revision.Status.PUBLISHED
+    revision.reviewed_by = reviewer
+    revision.published_at = timezone.now()
+    revision.save()
+    return revision
+
+
+@transaction.atomic
+def return_to_editor(revision, reviewer, comment):
+    """Back to draft, with the reviewer's comment for the editor."""
+    revision = Revision.objects.select_for_update().get(pk=revision.pk)
+    _require_status(revision, Revision.Status.IN_REVIEW, "returned")
+    _require_other_person(revision, reviewer, "returned")
+    comment = (comment or "").strip()
+    if not comment:
+        raise RevisionError("Say what needs to change: a returned draft needs a comment.")
+    revision.status = Revision.Status.DRAFT
+    revision.reviewed_by = reviewer
+    revision.review_comment = comment
+    revision.save()
+    return revision
+
+
+def statement_values(statement):
+    """A statement's fields as a reviewer reads them (labels, not stored values)."""
+    return {
+        "section": statement.section.title,
+        "order": str(statement.order),
+        "kind": statement.get_kind_display(),
+        "text": statement.text,
+        "evidence_quality": statement.get_evidence_quality_display(),
+        "origin": statement.get_origin_display(),
+        "verification": statement.get_verification_display(),
+        "verification_note": statement.verification_note,
+        "citations": ", ".join(
+            str(link.citation.number) for link in statement.citation_links.all()
+        ),
+    }
+
+
+def citation_values(citation):
+    return {
+        field: "" if getattr(citation, field) is None else str(getattr(citation, field))
+        for field in CITATION_FIELDS
+    }
+
+
+def _statements(revision):
+    links = StatementCitation.objects.select_related("citation")
+    statements = revision.statements.select_related("section").prefetch_related(
+        Prefetch("citation_links", queryset=links)
+    )
+    return {statement.code: statement_values(statement) for statement in statements}
+
+
+def _citations(revision):
+    return {citation.number: citation_values(citation) for citation in revision.citations.all()}
+
+
+def _label(model, field):
+    if field == "citations":
+        return "Citations"
+    if field == "section":
+        return "Section"
+    return model._meta.get_field(field).verbose_name.capitalize()
+
+
+def _compare(model, fields, before, after):
+    """Changed, added and removed items of two {key: {field: text}} mappings."""
+    changed = []
+    for key in sorted(before.keys() & after.keys(), key=str):
+        differences = [
+            {
+                "field": field,
+                "label": _label(model, field),
+                "before": before[key][field],
+                "after": after[key][field],
+            }
+            for field in fields
+            if before[key][field] != after[key][field]
+        ]
+        if differences:
+            changed.append({"key": key, "fields": differences})
+
+    def listed(items, keys):
+        return [
+            {
+                "key": key,
+                "fields": [
+                    {"field": field, "label": _label(model, field), "value": items[key][field]}
+                    for field in fields
+                    if items[key][field]
+                ],
+            }
+            for key in sorted(keys, key=str)
+        ]
+
+    return {
+        "changed": changed,
+        "added": listed(after, after.keys() - before.keys()),
+        "removed": listed(before, before.keys() - after.keys()),
+    }
+
+
+def diff(old, new):
+    """What changed from revision `old` to `new`: statements by code, citations by number.
+
+    Each of `statements` and `citations` has `changed` (with the before and after text of
+    each changed field), `added` and `removed`.
+    """
+    return {
+        "statements": _compare(
+            Statement, STATEMENT_DIFF_FIELDS, _statements(old), _statements(new)
+        ),
+        "citations": _compare(Citation, CITATION_FIELDS, _citations(old), _citations(new)),
+    }
+
+
+def has_changes(changes):
+    return any(changes[kind][group] for kind in changes for group in changes[kind])
