@@ -2,9 +2,10 @@
 signed-in clients."""
 
 import io
+from importlib import import_module
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.test import Client
 
@@ -17,9 +18,25 @@ def guideline(db):
     return Guideline.objects.get(slug="lems-ivig")
 
 
+# The groups and their permissions, as the data migrations define them.
+GROUP_PERMISSIONS = import_module("guidance.migrations.0008_reviewers").GROUP_PERMISSIONS
+
+
+def group(name):
+    """The group the migrations made; made again after a transactional test flushed it."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        group.permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="guidance", codename__in=GROUP_PERMISSIONS[name]
+            )
+        )
+    return group
+
+
 def _user_in(group_name, username, **extra):
     user = User.objects.create_user(username=username, password="pw-for-tests-only", **extra)
-    user.groups.add(Group.objects.get(name=group_name))
+    user.groups.add(group(group_name))
     return user
 
 
