@@ -1,7 +1,8 @@
 """`manage.py check` fails when the engine can return a code the content does not hold.
 
-It covers the published revision (what clinicians see now) and any open draft (what they
-would see once it is published).
+It covers the published revision (what clinicians see now: an error) and any open draft
+(what they would see once it is published: a warning, because an editor's unfinished
+draft must not stop `migrate` or the server; the draft cannot be submitted until fixed).
 """
 
 from django.core.checks import Error, Warning, register
@@ -31,15 +32,28 @@ def statement_codes_present(app_configs, **kwargs):
         missing_by_revision = [(revision, missing_codes(revision)) for revision in revisions]
     except DatabaseError:
         return []  # no database or not migrated yet: `migrate` must still be able to run
-    return [
-        Error(
-            f"The pathway can show statements {revision} lacks: {', '.join(missing)}.",
-            hint="Run `python manage.py load_guideline`, or restore the statements in the admin.",
-            id="guidance.E001",
-        )
-        for revision, missing in missing_by_revision
-        if missing
-    ]
+    messages = []
+    for revision, missing in missing_by_revision:
+        if not missing:
+            continue
+        if revision.status == Revision.Status.PUBLISHED:
+            messages.append(
+                Error(
+                    f"The pathway can show statements {revision} lacks: {', '.join(missing)}.",
+                    hint="Run `python manage.py load_guideline`, "
+                    "or restore the statements in the admin.",
+                    id="guidance.E001",
+                )
+            )
+        else:
+            messages.append(
+                Warning(
+                    f"The pathway needs statements {revision} lacks: {', '.join(missing)}.",
+                    hint="Restore them in the draft: it cannot be submitted without them.",
+                    id="guidance.W002",
+                )
+            )
+    return messages
 
 
 def missing_codes(revision):

@@ -3,11 +3,13 @@ published revision, and each encounter records the revision it was evaluated on.
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import Client
 from django.urls import reverse
 
+from guidance.checks import statement_codes_present
 from guidance.models import Citation, Encounter, Revision, Statement
 from guidance.revisions import (
     RevisionError,
@@ -240,10 +242,15 @@ def test_only_one_draft_is_open_at_a_time(draft, guideline, editor):
     assert Revision.objects.count() == 2
 
 
-def test_the_system_check_covers_the_open_draft(draft):
-    call_command("check")
+def test_the_system_check_warns_about_the_open_draft_and_fails_on_the_published(draft):
+    assert statement_codes_present(None) == []
     draft.statements.get(code="ivig-dose").delete()
-    with pytest.raises(SystemCheckError, match="Revision 2 .*lacks: ivig-dose"):
+    [warning] = statement_codes_present(None)
+    assert (warning.id, warning.level) == ("guidance.W002", checks.WARNING)
+    assert "Revision 2 (draft) lacks: ivig-dose" in warning.msg
+    call_command("check")  # a warning does not stop the server or `migrate`
+    Statement.objects.get(code="ivig-dose", revision__number=1).delete()
+    with pytest.raises(SystemCheckError, match=r"Revision 1 \(published\) lacks: ivig-dose"):
         call_command("check")
 
 

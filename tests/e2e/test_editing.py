@@ -6,7 +6,15 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.pages import SUMMARY_URL, choose, save_and_continue, shoot, sign_in, start_encounter
+from tests.e2e.pages import (
+    SUMMARY_URL,
+    assert_accessible,
+    choose,
+    save_and_continue,
+    shoot,
+    sign_in,
+    start_encounter,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -72,6 +80,7 @@ def test_a_drafted_change_reaches_clinicians_once_a_reviewer_publishes_it(
     expect(changed.locator(".diff-before")).to_contain_text(OLD_TEXT)
     expect(changed.locator(".diff-after")).to_contain_text(NEW_TEXT)
     shoot(review, "admin-revision-review")
+    assert_accessible(review, "admin revision review")
     review.get_by_role("button", name="Publish").click()
     expect(review.get_by_text("Revision 2 is published")).to_be_visible()
 
@@ -79,6 +88,10 @@ def test_a_drafted_change_reaches_clinicians_once_a_reviewer_publishes_it(
     expect(clinic.locator("#s-out-of-scope")).to_contain_text(NEW_TEXT)
     whats_new = clinic.get_by_role("region", name="What's new in revision 2")
     expect(whats_new).to_contain_text(WHATS_NEW)
+    clinic.get_by_role("link", name="all revisions and what changed").click()
+    expect(clinic.get_by_role("heading", name="Revision 2 (current)")).to_be_visible()
+    expect(clinic.locator("tr.diff-changed .diff-after")).to_contain_text(NEW_TEXT)
+    assert_accessible(clinic, "guideline revisions")
 
     clinic.goto(finalized_url)
     expect(scope).to_contain_text(OLD_TEXT)
