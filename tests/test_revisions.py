@@ -399,3 +399,25 @@ def test_the_content_list_shows_the_open_draft_by_default(editor_client, draft):
         reverse("admin:guidance_statement_changelist"), {"revision": published.pk}
     )
     assert {s.revision_id for s in older.context["cl"].result_list} == {published.pk}
+
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_markup_in_a_revision_never_reaches_the_revisions_or_review_page_raw(
+    clinician_client, draft, editor, reviewer
+):
+    draft.statements.filter(code="ivig-reserved").update(text=HOSTILE)
+    Citation.objects.create(revision=draft, number=10, authors=HOSTILE, title="T")
+    submit_for_review(draft, editor, HOSTILE)
+    review = signed_in(reviewer).get(reverse("admin:guidance_revision_review", args=[draft.pk]))
+    publish(draft, reviewer)
+    pages = [
+        review.content.decode(),
+        clinician_client.get(reverse("guideline_revisions")).content.decode(),
+        clinician_client.get(reverse("guideline")).content.decode(),
+    ]
+    for page in pages:
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+        assert "<script>alert" not in page
+        assert "<img src=x onerror" not in page
