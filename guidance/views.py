@@ -52,14 +52,19 @@ def clinician_required(view):
 
 def _is_clinician(user):
     """Holds the encounter permission, directly or through a group: in one query, where
-    `has_perm` takes two on every request."""
-    if user.is_superuser:
-        return True
-    return Permission.objects.filter(
-        Q(user=user) | Q(group__user=user),
-        content_type__app_label="guidance",
-        codename="view_encounter",
-    ).exists()
+    `has_perm` takes two, and once per request (kept on the user, which the page's
+    navigation asks again through `guidance.context_processors.roles`)."""
+    if not user.is_authenticated:
+        return False
+    if not hasattr(user, "_is_clinician"):
+        user._is_clinician = user.is_superuser or (
+            Permission.objects.filter(
+                Q(user=user) | Q(group__user=user),
+                content_type__app_label="guidance",
+                codename="view_encounter",
+            ).exists()
+        )
+    return user._is_clinician
 
 
 def _get_encounter_for_user(request, encounter_id, *, for_update=False):

@@ -169,3 +169,20 @@ def test_pages_load_css_and_htmx_from_our_own_static_files_only(clinician_client
 
 def test_the_bootstrap_licence_is_kept_beside_it():
     assert "MIT" in (ROOT / "static" / "vendor" / "bootstrap" / "LICENSE").read_text()
+
+
+def test_the_navigation_offers_encounters_to_clinicians_only(clinician_client, editor_client):
+    link = f'href="{reverse("encounter_list")}"'
+    assert link in clinician_client.get(reverse("guideline")).content.decode()
+    assert link not in editor_client.get(reverse("guideline")).content.decode()
+
+
+def test_a_full_step_page_asks_the_clinicians_permission_once(
+    clinician_client, make_encounter, django_assert_num_queries
+):
+    encounter = make_encounter()
+    url = reverse("step", args=[encounter.pk, "patient"])
+    clinician_client.get(url)  # the session's first renewal is not the point here
+    with django_assert_num_queries(4):  # session, user, the permission, the encounter
+        response = clinician_client.get(url)
+    assert f'href="{reverse("encounter_list")}"' in response.content.decode()
