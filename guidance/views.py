@@ -4,7 +4,7 @@ With htmx, a step answers with only the `main-content` partial of the next page 
 its URL; without JavaScript, the same views POST, redirect and render whole pages.
 """
 
-from functools import wraps
+from functools import lru_cache, wraps
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
@@ -144,9 +144,32 @@ def _step_nav(encounter, current):
     ]
 
 
+@lru_cache(maxsize=1024)
+def _unbound_fields_html(step, shown_answers):
+    """A step's fields showing saved answers, rendered once per process: widget rendering is
+    most of a step's time, and this HTML holds no token, no patient reference, nothing of
+    the user, only the answers in the key."""
+    form = STEP_FORMS[step](initial=dict(shown_answers))
+    return render_to_string("guidance/step_fields.html", {"form": form, "step": step})
+
+
+def _fields_html(step, form):
+    if form.is_bound:
+        return None  # errors and what was typed: rendered afresh
+    shown = tuple(
+        sorted(
+            (field, tuple(value) if isinstance(value, list) else value)
+            for field, value in form.initial.items()
+            if field != "patient_reference"
+        )
+    )
+    return _unbound_fields_html(step, shown)
+
+
 def _render_step(request, encounter, step, form, status=200):
     context = {
         "encounter": encounter,
+        "fields_html": _fields_html(step, form),
         "step": step,
         "step_title": STEP_TITLES[step],
         "form": form,

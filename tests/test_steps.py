@@ -782,3 +782,25 @@ def test_an_optional_answer_can_be_taken_back_to_not_given(clinician_client, mak
     assert response.status_code == 302
     encounter.refresh_from_db()
     assert "sex" not in encounter.answers
+
+
+def test_each_encounter_shows_its_own_answers_and_reference_however_often_a_step_is_shown(
+    clinician_client, make_encounter
+):
+    first = make_encounter(
+        patient_reference="MRN-A", answers={"weight_kg": 70.0, "diagnosis_confirmed": "yes"}
+    )
+    second = make_encounter(
+        patient_reference="MRN-B", answers={"weight_kg": 70.0, "diagnosis_confirmed": "yes"}
+    )
+    third = make_encounter(answers={"weight_kg": 82.5, "diagnosis_confirmed": "no"})
+    pages = {}
+    for _ in range(2):  # the second time, the fields come from the per-process cache
+        for encounter in (first, second, third):
+            url = reverse("step", args=[encounter.pk, "patient"])
+            pages[encounter.pk] = clinician_client.get(url).content.decode()
+    assert 'value="MRN-A"' in pages[first.pk] and "MRN-B" not in pages[first.pk]
+    assert 'value="MRN-B"' in pages[second.pk] and "MRN-A" not in pages[second.pk]
+    assert 'value="82.5"' in pages[third.pk]
+    assert re.search(r'value="no"[^>]*checked', pages[third.pk])
+    assert not re.search(r'value="no"[^>]*checked', pages[first.pk].split("pregnant")[0])
