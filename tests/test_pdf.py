@@ -6,26 +6,11 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from guidance.models import Encounter
-
-IVIG_PATH = {
-    "weight_kg": 70.0,
-    "diagnosis_confirmed": "yes",
-    "tumour_status": "not_found",
-    "smoking": "never",
-    "dap_status": "inadequate",
-    "weakness": "severe",
-    "rapid_improvement_needed": "no",
-    "immunosuppression": "starting",
-    "plasma_exchange_available": "yes",
-    "ivig_risk_factors": ["renal"],
-}
-
 
 @pytest.fixture
-def finalized(clinician_client, clinician):
-    encounter = Encounter.objects.create(
-        owner=clinician, patient_reference="MRN-PDF-7", answers=IVIG_PATH, status="complete"
+def finalized(clinician_client, make_encounter, ivig_answers):
+    encounter = make_encounter(
+        patient_reference="MRN-PDF-7", answers=ivig_answers, status="complete"
     )
     response = clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
@@ -60,8 +45,8 @@ def test_the_pdf_holds_the_patient_reference_the_dose_and_every_reference(
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
 
 
-def test_the_pdf_is_only_for_a_finalized_encounter(clinician_client, clinician):
-    encounter = Encounter.objects.create(owner=clinician, answers=IVIG_PATH)
+def test_the_pdf_is_only_for_a_finalized_encounter(clinician_client, make_encounter, ivig_answers):
+    encounter = make_encounter(answers=ivig_answers)
     response = clinician_client.get(reverse("summary_pdf", args=[encounter.pk]))
     assert response.status_code == 409
 
