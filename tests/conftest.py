@@ -99,6 +99,20 @@ IVIG_PATH_ANSWERS = {
 }
 
 
+# What a clinician posts on each step of the happy IVIG path.
+STEP_POSTS = {
+    "patient": {"patient_reference": "MRN-0042", "weight_kg": "70", "diagnosis_confirmed": "yes"},
+    "tumour": {"tumour_status": "not_found", "smoking": "never"},
+    "symptomatic": {"dap_status": "inadequate"},
+    "severity": {
+        "weakness": "severe",
+        "rapid_improvement_needed": "no",
+        "immunosuppression": "starting",
+    },
+    "ivig": {"plasma_exchange_available": "yes", "ivig_risk_factors": ["renal"]},
+}
+
+
 @pytest.fixture
 def ivig_answers():
     """A fresh copy of the happy IVIG path's answers, free to change in a test."""

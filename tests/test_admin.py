@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from guidance.models import Citation, Statement
+from guidance.revisions import CITATION_FIELDS
 
 
 def change_url(model, pk):
@@ -171,22 +172,7 @@ def test_a_duplicate_code_is_refused(editor_client, draft):
 
 
 def citation_form(citation, **changes):
-    data = {
-        field: getattr(citation, field) or ""
-        for field in (
-            "authors",
-            "title",
-            "journal",
-            "year",
-            "volume",
-            "issue",
-            "pages",
-            "doi",
-            "pmid",
-            "url",
-            "note",
-        )
-    }
+    data = {field: getattr(citation, field) or "" for field in CITATION_FIELDS}
     data.update(revision=citation.revision_id, number=citation.number)
     data.update(changes)
     return data

@@ -28,6 +28,7 @@ from django.urls import reverse
 
 from guidance import pathway
 from guidance.models import Encounter
+from tests.conftest import STEP_POSTS
 
 QUERIES_PER_REQUEST_BUDGET = 10
 FIRST_LOAD_GZIP_BUDGET = 100 * 1000
@@ -40,18 +41,6 @@ ONE_YEAR_SECONDS = 365 * 24 * 3600
 HTML_GZIP_LEVEL = 6
 STATIC_GZIP_LEVEL = 9
 
-# What a clinician posts on each step of the IVIG path.
-STEP_POSTS = {
-    "patient": {"patient_reference": "MRN-0042", "weight_kg": "70", "diagnosis_confirmed": "yes"},
-    "tumour": {"tumour_status": "not_found", "smoking": "never"},
-    "symptomatic": {"dap_status": "inadequate"},
-    "severity": {
-        "weakness": "severe",
-        "rapid_improvement_needed": "no",
-        "immunosuppression": "starting",
-    },
-    "ivig": {"plasma_exchange_available": "yes", "ivig_risk_factors": ["renal"]},
-}
 HTMX = {"HX-Request": "true"}
 STEP_REQUESTS = [
     (step, kind) for step in pathway.STEPS for kind in ("GET", "POST plain", "POST htmx")

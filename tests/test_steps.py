@@ -15,19 +15,7 @@ from django.urls import reverse
 from guidance import pathway
 from guidance.forms import STEP_TITLES
 from guidance.models import Encounter, Statement
-
-# What a clinician posts on each step of the happy IVIG path.
-STEP_POSTS = {
-    "patient": {"patient_reference": "MRN-0042", "weight_kg": "70", "diagnosis_confirmed": "yes"},
-    "tumour": {"tumour_status": "not_found", "smoking": "never"},
-    "symptomatic": {"dap_status": "inadequate"},
-    "severity": {
-        "weakness": "severe",
-        "rapid_improvement_needed": "no",
-        "immunosuppression": "starting",
-    },
-    "ivig": {"plasma_exchange_available": "yes", "ivig_risk_factors": ["renal"]},
-}
+from tests.conftest import STEP_POSTS
 
 # The page after each step of that path (None: the summary) and its heading.
 NEXT_PAGE = {
