@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from guidance import revisions
 from guidance.models import (
+    GUIDELINE_SLUG,
     AccessLog,
     Citation,
     Guideline,
@@ -24,7 +25,6 @@ from guidance.models import (
     Statement,
     StatementCitation,
 )
-from guidance.summary import GUIDELINE_SLUG
 
 admin.site.site_header = "LEMS IVIG pathway: guideline editors"
 admin.site.site_title = "LEMS IVIG editors"

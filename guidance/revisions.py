@@ -61,7 +61,7 @@ class RevisionError(Exception):
 
 
 def published_revision(guideline):
-    return guideline.revisions.filter(status=Revision.Status.PUBLISHED).first()
+    return Revision.objects.published(guideline).first()
 
 
 def open_draft(guideline):
@@ -160,7 +160,7 @@ def publish(revision, reviewer):
     if not revision.change_summary.strip():
         raise RevisionError("A revision needs a change summary before it is published.")
     # Retire first: the database allows one published revision per guideline.
-    for previous in revision.guideline.revisions.filter(status=Revision.Status.PUBLISHED):
+    for previous in Revision.objects.published(revision.guideline):
         previous.status = Revision.Status.RETIRED
         previous.save()
     revision.status = Revision.Status.PUBLISHED

@@ -64,7 +64,7 @@ def load_content(content):
         )
     if guideline.revisions.filter(status__in=OPEN_STATUSES).exists():
         return added  # a draft is open: the editors' work decides what the next one holds
-    revision = guideline.revisions.get(status=Revision.Status.PUBLISHED)
+    revision = Revision.objects.published(guideline).get()
 
     citations = {}
     for entry in content["citations"]:
