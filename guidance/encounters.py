@@ -158,9 +158,7 @@ def finalize(user, encounter_id, data):
             form.add_error(None, "Answer every step before finalizing.")
         if form.is_valid():
             _store_final(form.save(commit=False), assessment, revision, shown)
-            AccessLog.objects.create(
-                user=user, encounter=encounter, action=AccessLog.Action.FINALIZED
-            )
+            AccessLog.record(user, encounter, AccessLog.Action.FINALIZED)
     return Finalizing(encounter, assessment, shown, form)
 
 

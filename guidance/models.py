@@ -416,5 +416,5 @@ class AccessLog(models.Model):
         return f"{self.user} {self.action} {self.encounter_id} at {self.at:%Y-%m-%d %H:%M}"
 
     @classmethod
-    def record(cls, request, encounter, action):
-        cls.objects.create(user=request.user, encounter=encounter, action=action)
+    def record(cls, user, encounter, action):
+        cls.objects.create(user=user, encounter=encounter, action=action)

@@ -66,10 +66,11 @@ def _reference(citation):
     }
 
 
-def _statement(statement, citations, outcome):
-    code = statement.code
+def statement_facts(statement, citations):
+    """What every page shows of a statement, whatever the answers (see the statement
+    fragment, templates/guidance/partials/_statement.html)."""
     return {
-        "code": code,
+        "code": statement.code,
         "kind": statement.kind,
         "section": statement.section.title,
         # e.g. "When to Use IVIG:", without which a bullet reads as a fragment
@@ -81,6 +82,13 @@ def _statement(statement, citations, outcome):
         "verification_label": statement.get_verification_display(),
         "verification_note": statement.verification_note,
         "citations": [citation.number for citation in citations],
+    }
+
+
+def _statement(statement, citations, outcome):
+    code = statement.code
+    return {
+        **statement_facts(statement, citations),
         "why": [
             "{}: {}".format(*answer_label(field, value))
             for field, value in outcome.reasons.get(code, ())
@@ -185,4 +193,28 @@ def panel_statements(assessment):
         revision__in=Revision.objects.published(), code__in=codes
     ).only("code", "kind", "text")
     by_code = {statement.code: statement for statement in statements}
-    return [by_code[code] for code in codes if by_code[code].kind != "evidence"]
+    return [
+        {
+            "code": code,
+            "kind": by_code[code].kind,
+            "kind_label": by_code[code].get_kind_display(),
+            "text": by_code[code].text,
+        }
+        for code in codes
+        if by_code[code].kind != "evidence"
+    ]
+
+
+def guideline_sections(revision):
+    """The revision's sections, each with `shown_statements` as the guideline page shows
+    them (three queries)."""
+    sections = list(revision.sections.prefetch_related("statements__citation_links__citation"))
+    for section in sections:
+        section.shown_statements = [
+            {
+                **statement_facts(statement, statement.ordered_citations),
+                "kind_label": statement.get_kind_display(),
+            }
+            for statement in section.statements.all()
+        ]
+    return sections

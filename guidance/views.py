@@ -24,12 +24,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url
 from weasyprint import HTML
 
-from guidance import encounters, pathway
+from guidance import encounters, pathway, revisions
 from guidance.encounters import EncounterError, is_clinician
 from guidance.forms import STEP_FORMS, EncounterSearchForm
 from guidance.models import AccessLog, Revision
-from guidance.revisions import diff, has_changes
-from guidance.summary import panel_statements
+from guidance.summary import guideline_sections, panel_statements
 from guidance.wording import STEP_TITLES
 
 ENCOUNTERS_PER_PAGE = 25
@@ -95,7 +94,7 @@ def _unbound_fields_html(step, shown_answers):
     most of a step's time, and this HTML holds no token, no patient reference, nothing of
     the user, only the answers in the key."""
     form = STEP_FORMS[step](initial=dict(shown_answers))
-    return render_to_string("guidance/step_fields.html", {"form": form, "step": step})
+    return render_to_string("guidance/partials/_step_fields.html", {"form": form, "step": step})
 
 
 def _fields_html(step, form):
@@ -218,7 +217,7 @@ def _save_step(request, encounter_id, step):
 @clinician_required
 def summary(request, encounter_id):
     encounter = encounters.get_for_owner(request.user, encounter_id)
-    AccessLog.record(request, encounter, AccessLog.Action.VIEWED)
+    AccessLog.record(request.user, encounter, AccessLog.Action.VIEWED)
     return _render_summary(request, encounter)
 
 
@@ -238,7 +237,7 @@ def finalize(request, encounter_id):
 def print_summary(request, encounter_id):
     encounter = encounters.get_for_owner(request.user, encounter_id)
     summary = encounters.shown_summary(encounter)
-    AccessLog.record(request, encounter, AccessLog.Action.PRINTED)
+    AccessLog.record(request.user, encounter, AccessLog.Action.PRINTED)
     context = {"encounter": encounter, "summary": summary, "printed_at": timezone.now()}
     return render(request, "guidance/print.html", context)
 
@@ -260,7 +259,7 @@ def summary_pdf(request, encounter_id):
         request=request,
     )
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
-    AccessLog.record(request, encounter, AccessLog.Action.DOWNLOADED)
+    AccessLog.record(request.user, encounter, AccessLog.Action.DOWNLOADED)
     # The file name carries no patient reference: downloads folders are not private.
     response["Content-Disposition"] = f'attachment; filename="lems-summary-{encounter.pk}.pdf"'
     return response
@@ -275,7 +274,7 @@ def _published_revision():
 def guideline(request):
     """The published revision, whole; never a draft."""
     revision = _published_revision()
-    sections = revision.sections.prefetch_related("statements__citation_links__citation")
+    sections = guideline_sections(revision)
     return render(
         request,
         "guidance/guideline.html",
@@ -292,29 +291,10 @@ def guideline(request):
 @login_required
 def guideline_revisions(request):
     """Every revision clinicians have seen, newest first, each against the one before."""
-    revision = _published_revision()
-    shown = list(
-        revision.guideline.revisions.filter(
-            status__in=[Revision.Status.PUBLISHED, Revision.Status.RETIRED]
-        ).order_by("-number")
-    )
-    entries = []
-    for index, current in enumerate(shown):
-        before = shown[index + 1] if index + 1 < len(shown) else None
-        changes = diff(before, current) if before else None
-        entries.append(
-            {
-                "revision": current,
-                "before": before,
-                "changes": changes,
-                "has_changes": bool(changes) and has_changes(changes),
-            }
-        )
-    return render(
-        request,
-        "guidance/revisions.html",
-        {"guideline": revision.guideline, "entries": entries},
-    )
+    guideline = _published_revision().guideline
+    entries = revisions.seen_by_clinicians(guideline)
+    context = {"guideline": guideline, "entries": entries}
+    return render(request, "guidance/revisions.html", context)
 
 
 @require_GET
