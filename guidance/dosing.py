@@ -80,9 +80,7 @@ def ivig_course(g_per_kg, days, dosing_weight_kg) -> dict:
     if isinstance(days, bool) or not isinstance(days, int):
         raise ValueError("days: must be a whole number")
     if not COURSE_DAYS_RANGE[0] <= days <= COURSE_DAYS_RANGE[1]:
-        raise ValueError(
-            f"days: must be between {COURSE_DAYS_RANGE[0]} and {COURSE_DAYS_RANGE[1]}"
-        )
+        raise ValueError(f"days: must be between {COURSE_DAYS_RANGE[0]} and {COURSE_DAYS_RANGE[1]}")
     weight = _course_number("dosing_weight_kg", dosing_weight_kg)
     if weight <= 0:
         raise ValueError("dosing_weight_kg: must be above 0")

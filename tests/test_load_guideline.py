@@ -244,9 +244,9 @@ def as_before_this_release(revision):
 def test_a_release_adds_its_statements_to_the_published_revision_and_the_open_draft(
     guideline, editor
 ):
-    from guidance.revisions import published_revision, start_draft
     from guidance.checks import missing_codes
     from guidance.models import Revision
+    from guidance.revisions import published_revision, start_draft
 
     published = published_revision(guideline)
     as_before_this_release(published)

@@ -191,7 +191,16 @@ def test_steps_and_their_fields_are_those_of_the_design():
             "sex",
             "pregnant",
         ),
-        "tumour": ("tumour_status", "smoking", *DELTA_P_ITEMS, "last_negative_screen_date"),
+        "tumour": (
+            "tumour_status",
+            "smoking",
+            "onset_age_50_or_over",
+            "weight_loss_5_percent",
+            "bulbar_involvement",
+            "erectile_dysfunction",
+            "karnofsky_below_70",
+            "last_negative_screen_date",
+        ),
         "symptomatic": ("dap_status",),
         "severity": ("weakness", "rapid_improvement_needed", "immunosuppression"),
         "ivig": ("plasma_exchange_available", "ivig_risk_factors"),
@@ -215,7 +224,11 @@ def test_choices_are_the_values_of_the_design_table():
         "pregnant": ("yes", "no"),
         "tumour_status": ("found", "not_found", "not_screened"),
         "smoking": ("current", "former", "never"),
-        **dict.fromkeys(DELTA_P_ITEMS, ("yes", "no")),
+        "onset_age_50_or_over": ("yes", "no"),
+        "weight_loss_5_percent": ("yes", "no"),
+        "bulbar_involvement": ("yes", "no"),
+        "erectile_dysfunction": ("yes", "no"),
+        "karnofsky_below_70": ("yes", "no"),
         "dap_status": ("not_started", "adequate", "inadequate", "not_tolerated"),
         "weakness": ("mild", "moderate", "severe"),
         "rapid_improvement_needed": ("yes", "no"),
@@ -234,7 +247,15 @@ def test_limits_are_adult_weight_and_height_and_a_64_character_reference():
 def test_all_codes_are_scope_then_the_guideline_table_then_local_ones():
     assert ALL_CODES == CANONICAL_ORDER
     assert len(set(ALL_CODES)) == 34
-    assert LOCAL_CODES == ("out-of-scope", "dap-unavailable", *LATER_LOCAL_CODES)
+    assert LOCAL_CODES == (
+        "out-of-scope",
+        "dap-unavailable",
+        "ivig-dosing-weight",
+        "prednisone-established",
+        "ivig-bridge-only",
+        "delta-p",
+        "screening-schedule",
+    )
 
 
 # The rules table over every combination of answers
@@ -790,9 +811,9 @@ def test_a_screen_date_is_kept_as_an_iso_string_also_when_given_as_a_date():
 
 
 def test_the_tumour_risk_items_are_optional_yes_or_no():
-    answers = {item: "yes" for item in DELTA_P_ITEMS}
+    answers = dict.fromkeys(DELTA_P_ITEMS, "yes")
     assert validate(answers) == answers
-    assert validate({item: "" for item in DELTA_P_ITEMS}) == {}
+    assert validate(dict.fromkeys(DELTA_P_ITEMS, "")) == {}
 
 
 def test_an_unknown_risk_factor_is_refused():
