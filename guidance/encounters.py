@@ -141,7 +141,12 @@ def dose_basis_needed(assessment):
 
 
 def decision_form(encounter, assessment, data=None):
-    return DecisionForm(data, instance=encounter, dose_basis_needed=dose_basis_needed(assessment))
+    return DecisionForm(
+        data,
+        instance=encounter,
+        dose_basis_needed=dose_basis_needed(assessment),
+        course_offered="ivig" in assessment.outcome.doses,
+    )
 
 
 def finalize(user, encounter_id, data):
@@ -166,6 +171,8 @@ def _store_final(encounter, assessment, revision, shown):
     if "ivig" in assessment.outcome.doses and not encounter.dose_basis:
         encounter.dose_basis = Encounter.DoseBasis.ACTUAL  # no adjusted weight was offered
     encounter.revision = revision
+    # The course, as it reads on the recorded dose basis, is part of what was shown.
+    shown = {**shown, "course": summary.course_lines(encounter, assessment), "reviews": []}
     encounter.snapshot = shown
     encounter.status = Encounter.Status.FINALIZED
     encounter.finalized_at = timezone.now()

@@ -4,12 +4,14 @@ The labels and hints are those of `guidance.wording`; the messages here say how 
 wrong answer right.
 """
 
+import datetime
 import math
 
 from django import forms
+from django.utils import timezone
 from django.utils.html import format_html
 
-from guidance import pathway
+from guidance import dosing, ivig_review, pathway
 from guidance.models import Encounter
 from guidance.wording import FIELD_LABELS, VALUE_LABELS
 
@@ -201,12 +203,87 @@ STEP_FORMS = {
 }
 
 
+COURSE_FIELDS = ("ivig_g_per_kg", "ivig_days", "course_start_date")
+BASELINE_FIELDS = ("baseline_scale", "baseline_score")
+# The decisions a course is recorded with: IVIG given as advised, or in part.
+DECISIONS_WITH_COURSE = (Encounter.Decision.FOLLOWED, Encounter.Decision.PARTLY)
+COURSE_START_MAX_DAYS_AHEAD = 60
+_OUTSIDE_DOSE_RANGE = (
+    "The guideline gives 1.0-2.0 g/kg: for another dose, record “Partly followed” or "
+    "“Not followed” with a note, and leave the course empty."
+)
+
+
 class DecisionForm(forms.ModelForm):
-    """What the clinician decided; a reason is needed unless the advice was followed."""
+    """What the clinician decided; a reason is needed unless the advice was followed.
+
+    When IVIG applies, it also takes the IVIG course prescribed: optional as a whole, every
+    field of it required once one is given, and kept only with a decision of followed or
+    partly followed (with another decision the course fields are ignored, whatever they hold).
+    """
+
+    ivig_g_per_kg = forms.DecimalField(
+        label="IVIG dose (g/kg, 1.0-2.0)",
+        required=False,
+        decimal_places=1,
+        min_value=dosing.COURSE_G_PER_KG_RANGE[0],
+        max_value=dosing.COURSE_G_PER_KG_RANGE[1],
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+        error_messages={
+            "invalid": "Enter the dose in g/kg as a number, e.g. 2.0.",
+            "min_value": f"The dose must be at least 1.0 g/kg. {_OUTSIDE_DOSE_RANGE}",
+            "max_value": f"The dose must be at most 2.0 g/kg. {_OUTSIDE_DOSE_RANGE}",
+            "max_decimal_places": "Give the dose to one decimal, e.g. 1.5.",
+        },
+    )
+    ivig_days = forms.IntegerField(
+        label="Over how many days (2-5)",
+        required=False,
+        min_value=dosing.COURSE_DAYS_RANGE[0],
+        max_value=dosing.COURSE_DAYS_RANGE[1],
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Enter the number of days as a whole number from 2 to 5.",
+            "min_value": "The guideline gives the dose over 2 to 5 days: at least 2.",
+            "max_value": "The guideline gives the dose over 2 to 5 days: at most 5.",
+        },
+    )
+    course_start_date = forms.DateField(
+        label="Course starts on",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="Today or within the next 60 days.",
+        error_messages={"invalid": "Enter the start date as a date, e.g. 2026-12-01."},
+    )
+    baseline_scale = forms.ChoiceField(
+        label="Baseline score for the review (optional)",
+        required=False,
+        choices=[*Encounter.BaselineScale.choices, ("", "No baseline score")],
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose QMG, MRC sum or no baseline score."},
+    )
+    baseline_score = forms.IntegerField(
+        label="Baseline score",
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        help_text="QMG 0-39 or MRC sum 0-60, a whole number.",
+        error_messages={
+            "invalid": "Enter the baseline score as a whole number.",
+            "min_value": "A score is 0 or more.",
+        },
+    )
 
     class Meta:
         model = Encounter
-        fields = ["decision", "decision_reason", "decision_note", "dose_basis"]
+        fields = [
+            "decision",
+            "decision_reason",
+            "decision_note",
+            "dose_basis",
+            *COURSE_FIELDS,
+            *BASELINE_FIELDS,
+        ]
         labels = {
             "decision": "Were the recommendations followed?",
             "decision_reason": "Main reason, if not fully followed",
@@ -220,7 +297,7 @@ class DecisionForm(forms.ModelForm):
             "decision_note": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, dose_basis_needed=False, **kwargs):
+    def __init__(self, *args, dose_basis_needed=False, course_offered=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["decision"].required = True
         self.fields["decision"].choices = Encounter.Decision.choices
@@ -234,6 +311,31 @@ class DecisionForm(forms.ModelForm):
             )
         else:
             del self.fields["dose_basis"]
+        self.course_offered = course_offered
+        if not course_offered:
+            for field in (*COURSE_FIELDS, *BASELINE_FIELDS):
+                del self.fields[field]
+
+    @property
+    def decision_fields(self):
+        return [field for field in self if field.name not in (*COURSE_FIELDS, *BASELINE_FIELDS)]
+
+    @property
+    def course_fields(self):
+        return [field for field in self if field.name in (*COURSE_FIELDS, *BASELINE_FIELDS)]
+
+    def clean_course_start_date(self):
+        start = self.cleaned_data.get("course_start_date")
+        if start is None:
+            return start
+        today = timezone.localdate()
+        if start < today:
+            raise forms.ValidationError("The course cannot start before today.")
+        if start > today + datetime.timedelta(days=COURSE_START_MAX_DAYS_AHEAD):
+            raise forms.ValidationError(
+                "The course starts within 60 days: record a later course when it is planned."
+            )
+        return start
 
     def clean(self):
         cleaned = super().clean()
@@ -245,7 +347,51 @@ class DecisionForm(forms.ModelForm):
             cleaned["decision_reason"] = ""
         if reason == Encounter.Reason.OTHER and not cleaned.get("decision_note", "").strip():
             self.add_error("decision_note", "Say what the other reason was.")
+        if self.course_offered:
+            self._clean_course(cleaned, decision)
         return cleaned
+
+    def _clean_course(self, cleaned, decision):
+        course_fields = (*COURSE_FIELDS, *BASELINE_FIELDS)
+        if decision not in DECISIONS_WITH_COURSE:
+            # Not given as advised: no course is recorded, whatever the fields hold (without
+            # JavaScript they stay on the page whatever the decision).
+            for field in course_fields:
+                self._errors.pop(field, None)
+                cleaned[field] = "" if field == "baseline_scale" else None
+            return
+        posted = [field for field in course_fields if self._given(field, cleaned)]
+        if not posted:
+            return
+        missing_messages = {
+            "ivig_g_per_kg": "Enter the dose in g/kg: once a course is begun it needs its dose.",
+            "ivig_days": "Enter over how many days: once a course is begun it needs them.",
+            "course_start_date": "Enter the start date: once a course is begun it needs it.",
+        }
+        for field, message in missing_messages.items():
+            if not self._given(field, cleaned):
+                self.add_error(field, message)
+        self._clean_baseline(cleaned)
+
+    def _given(self, field, cleaned):
+        """Posted with a value, valid or not (an invalid value is not "left empty")."""
+        if field in self._errors:
+            return True
+        return cleaned.get(field) not in (None, "")
+
+    def _clean_baseline(self, cleaned):
+        scale, score = cleaned.get("baseline_scale"), cleaned.get("baseline_score")
+        if "baseline_scale" in self._errors or "baseline_score" in self._errors:
+            return
+        if scale and score is None:
+            self.add_error("baseline_score", "Enter the baseline score on the chosen scale.")
+        elif score is not None and not scale:
+            self.add_error("baseline_scale", "Choose the scale the baseline score is on.")
+        elif scale:
+            try:
+                ivig_review.check_score(scale, score)
+            except ValueError as error:
+                self.add_error("baseline_score", str(error))
 
 
 class EncounterSearchForm(forms.Form):

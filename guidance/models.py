@@ -359,6 +359,10 @@ class Encounter(models.Model):
         ACTUAL = "actual", "Actual body weight (as the guideline states it)"
         ADJUSTED = "adjusted", "Adjusted body weight (national criteria)"
 
+    class BaselineScale(models.TextChoices):
+        QMG = "qmg", "QMG (Quantitative Myasthenia Gravis score, 0-39, higher is worse)"
+        MRC_SUM = "mrc_sum", "MRC sum score (0-60, higher is better)"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="encounters"
@@ -370,6 +374,12 @@ class Encounter(models.Model):
     decision_reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
     decision_note = models.TextField(blank=True)
     dose_basis = models.CharField(max_length=20, choices=DoseBasis.choices, blank=True)
+    # The IVIG course prescribed, recorded with the decision (all or none of the first three).
+    ivig_g_per_kg = models.DecimalField(max_digits=2, decimal_places=1, null=True, blank=True)
+    ivig_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    course_start_date = models.DateField(null=True, blank=True)
+    baseline_scale = models.CharField(max_length=10, choices=BaselineScale.choices, blank=True)
+    baseline_score = models.PositiveSmallIntegerField(null=True, blank=True)
     revision = models.ForeignKey(
         Revision,
         on_delete=models.PROTECT,
@@ -385,7 +395,11 @@ class Encounter(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
-        indexes = [models.Index(fields=["owner", "-updated_at"], name="encounter_owner_recent")]
+        indexes = [
+            models.Index(fields=["owner", "-updated_at"], name="encounter_owner_recent"),
+            # The reviews due: a clinician's courses by start date.
+            models.Index(fields=["owner", "course_start_date"], name="encounter_owner_course"),
+        ]
 
     def __str__(self):
         return f"Encounter {self.id}"
@@ -393,6 +407,10 @@ class Encounter(models.Model):
     @property
     def is_finalized(self):
         return self.status == self.Status.FINALIZED
+
+    @property
+    def has_course(self):
+        return self.course_start_date is not None
 
 
 class AccessLog(models.Model):

@@ -10,7 +10,7 @@ finalized encounter shows exactly what was shown when it was finalized. It reads
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from guidance import pathway
+from guidance import dosing, ivig_review, pathway
 from guidance.models import Revision, Statement, StatementCitation
 from guidance.wording import (
     DEVINE_BASE,
@@ -18,7 +18,9 @@ from guidance.wording import (
     GROUPS,
     STEP_TITLES,
     answer_label,
+    baseline_words,
     format_number,
+    ivig_course_sentence,
     priority_reasons,
 )
 
@@ -181,6 +183,37 @@ def prednisone_line(prednisone, answers):
     if prednisone["capped"]:
         text += ", capped at 100 mg"
     return text + ", on alternate days"
+
+
+def course_lines(encounter, assessment):
+    """The IVIG course recorded with the decision, on its dose basis (the adjusted weight
+    when the clinician chose it, else the actual weight), with its review window; None
+    when no course was recorded."""
+    if encounter.course_start_date is None:
+        return None
+    ivig = assessment.outcome.doses["ivig"]
+    if encounter.dose_basis == encounter.DoseBasis.ADJUSTED:
+        dosing_weight_kg = ivig["adjusted_weight_kg"]
+    else:
+        dosing_weight_kg = float(assessment.answers["weight_kg"])
+    course = dosing.ivig_course(encounter.ivig_g_per_kg, encounter.ivig_days, dosing_weight_kg)
+    window = ivig_review.review_window(encounter.course_start_date)
+    baseline = None
+    if encounter.baseline_scale:
+        baseline = {
+            "scale": encounter.baseline_scale,
+            "score": encounter.baseline_score,
+            "text": baseline_words(encounter.baseline_scale, encounter.baseline_score),
+        }
+    return {
+        **course,
+        "start_date": encounter.course_start_date.isoformat(),
+        "sentence": ivig_course_sentence(course, encounter.course_start_date),
+        "review_due_from": window.due_from.isoformat(),
+        "review_due_until": window.due_until.isoformat(),
+        "decide_before": window.decide_before.isoformat(),
+        "baseline": baseline,
+    }
 
 
 def panel_statements(assessment):

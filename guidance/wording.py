@@ -5,6 +5,8 @@ definition (e.g. grades of weakness), the hint says so rather than inventing one
 the summary, print and PDF all take their wording from here.
 """
 
+from guidance import ivig_review
+
 FIELD_LABELS = {
     "patient_reference": "Patient reference (optional)",
     "weight_kg": "Weight (kg)",
@@ -153,3 +155,36 @@ def priority_reasons(code, priority):
     if code == "pitfall-plex-equal":
         reasons.append("plasma exchange available")
     return reasons
+
+
+def ivig_course_sentence(course, start_date):
+    """The course prescribed as it prints, e.g. "IVIG 2.0 g/kg × 70 kg = 140 g, 140 g to the
+    nearest 5 g, over 5 days: 28.0 g a day, from 2026-12-01" (`course` as
+    `dosing.ivig_course` returns it)."""
+    return (
+        f"IVIG {course['g_per_kg']:.1f} g/kg × {format_number(course['dosing_weight_kg'])} kg"
+        f" = {format_number(course['total_g'])} g, {course['rounded_total_g']} g to the nearest"
+        f" 5 g, over {course['days']} days: {course['daily_g']:.1f} g a day,"
+        f" from {start_date.isoformat()}"
+    )
+
+
+def _scale_direction(scale):
+    return "higher is better" if scale.higher_is_better else "lower is better"
+
+
+def baseline_words(scale_code, score):
+    """E.g. "QMG 18 (0-39; lower is better)"."""
+    scale = ivig_review.SCALES[scale_code]
+    return f"{scale.name} {score} ({scale.low}-{scale.high}; {_scale_direction(scale)})"
+
+
+def score_change_words(change):
+    """E.g. "QMG 18 → 12: 6 points better; lower is better" (an `ivig_review.ScoreChange`)."""
+    scale = change.scale
+    points = abs(change.points)
+    if change.direction == "unchanged":
+        how = "no change"
+    else:
+        how = f"{points} point{'s' if points != 1 else ''} {change.direction}"
+    return f"{scale.name} {change.baseline} → {change.score}: {how}; {_scale_direction(scale)}"

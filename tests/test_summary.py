@@ -475,7 +475,8 @@ def test_finalizing_stores_the_decision_and_a_snapshot_of_the_summary(
     assert ivig_encounter.status == "finalized"
     assert ivig_encounter.finalized_at is not None
     assert (ivig_encounter.decision, ivig_encounter.decision_reason) == ("partly", "other")
-    assert ivig_encounter.snapshot == shown
+    # What was shown, plus what the decision recorded: no IVIG course, no review yet.
+    assert ivig_encounter.snapshot == {**shown, "course": None, "reviews": []}
     assert ivig_encounter.snapshot["guideline"]["revision"] == 1
 
 

@@ -17,9 +17,27 @@
     });
   }
 
+  // The IVIG course is recorded only with a decision of followed or partly followed:
+  // show its fields then. Without JavaScript they stay visible and the server ignores
+  // them with another decision.
+  function syncIvigCourse(root) {
+    root.querySelectorAll("[data-ivig-course]").forEach(function (block) {
+      var form = block.closest("form");
+      var chosen = form && form.querySelector("input[name=decision]:checked");
+      block.hidden = !(chosen && (chosen.value === "followed" || chosen.value === "partly"));
+      // Hidden fields are not sent, so nothing typed there is recorded by mistake.
+      block.querySelectorAll("input").forEach(function (input) {
+        input.disabled = block.hidden;
+      });
+    });
+  }
+
   document.addEventListener("change", function (event) {
     if (event.target.name === "sex") {
       syncPregnancyQuestion(document);
+    }
+    if (event.target.name === "decision") {
+      syncIvigCourse(document);
     }
   });
 
@@ -37,11 +55,13 @@
 
   document.addEventListener("htmx:load", function (event) {
     syncPregnancyQuestion(event.detail.elt);
+    syncIvigCourse(event.detail.elt);
   });
   // A refused form that came back as a whole page (the decision form posts without htmx):
   // its error summary is the first thing to hear.
   document.addEventListener("DOMContentLoaded", function () {
     syncPregnancyQuestion(document);
+    syncIvigCourse(document);
     var errors = document.getElementById("error-summary");
     if (errors) {
       errors.focus();
