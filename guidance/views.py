@@ -110,20 +110,21 @@ def _fields_html(step, form):
     return _unbound_fields_html(step, shown)
 
 
-@lru_cache(maxsize=64)
-def _unbound_decision_html(dose_basis_needed, shown):
-    """The decision form's fields, unbound, rendered once per process: crispy's rendering was
-    about a fifth of the summary's time, and the HTML depends only on the key (whether the
-    dose basis is asked, and the decision saved so far: blank until finalized)."""
-    form = DecisionForm(initial=dict(shown), dose_basis_needed=dose_basis_needed)
+@lru_cache(maxsize=2)
+def _blank_decision_html(dose_basis_needed):
+    """The decision form's fields with nothing decided yet, rendered once per process:
+    crispy's rendering was about a fifth of the summary's time, and this HTML depends only
+    on whether the dose basis is asked (no token, nothing of the patient or the user)."""
+    form = DecisionForm(dose_basis_needed=dose_basis_needed)
     return render_to_string("guidance/partials/_decision_fields.html", {"form": form})
 
 
 def _decision_html(form):
     if form is None or form.is_bound:
         return None  # a finalized encounter shows no form; errors are rendered afresh
-    shown = tuple((field, form.initial.get(field)) for field in DecisionForm.Meta.fields)
-    return _unbound_decision_html("dose_basis" in form.fields, shown)
+    if any(form.initial.get(field) for field in DecisionForm.Meta.fields):
+        return None  # a decision saved some other way: shown as it is, never kept
+    return _blank_decision_html("dose_basis" in form.fields)
 
 
 def _render_step(request, encounter, step, assessment, form=None):
