@@ -4,6 +4,7 @@ With htmx, a step answers with only the `main-content` partial of the next page 
 its URL; without JavaScript, the same views POST, redirect and render whole pages.
 """
 
+import logging
 from functools import lru_cache, wraps
 from pathlib import Path
 
@@ -23,15 +24,16 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
-from weasyprint import HTML
 
 from guidance import pathway
+from guidance.pdf import PdfUnavailable, pdf_from_html
 from guidance.forms import STEP_FORMS, STEP_TITLES, DecisionForm, EncounterSearchForm
 from guidance.models import AccessLog, Encounter, Revision, Statement
 from guidance.revisions import diff, has_changes
 from guidance.summary import GUIDELINE_SLUG, build_summary
 
 ENCOUNTERS_PER_PAGE = 25
+logger = logging.getLogger(__name__)
 
 
 def clinician_required(view):
@@ -75,11 +77,15 @@ def _get_encounter_for_user(request, encounter_id, *, for_update=False):
     return get_object_or_404(encounters, pk=encounter_id)
 
 
+def _conflict(request, message, encounter=None):
+    """A branded 409 page: what happened, and the way back to the encounter."""
+    context = {"message": message, "encounter": encounter}
+    return render(request, "409.html", context, status=409)
+
+
 def _finalized_conflict(request, encounter):
-    response = HttpResponse(
-        "This encounter is finalized and can no longer be changed.",
-        status=409,
-        content_type="text/plain; charset=utf-8",
+    response = _conflict(
+        request, "This encounter is finalized and can no longer be changed.", encounter
     )
     if request.htmx:
         # htmx does not swap a 409; send the stale tab to the read-only summary instead.
@@ -378,11 +384,7 @@ def summary_pdf(request, encounter_id):
     """The finalized summary as an A4 PDF, rendered on the server from the print page."""
     encounter = _get_encounter_for_user(request, encounter_id)
     if not encounter.is_finalized:
-        return HttpResponse(
-            "Finalize the encounter before downloading its PDF.",
-            status=409,
-            content_type="text/plain; charset=utf-8",
-        )
+        return _conflict(request, "Finalize the encounter before downloading its PDF.", encounter)
     html = render_to_string(
         "guidance/print.html",
         {
@@ -394,7 +396,17 @@ def summary_pdf(request, encounter_id):
         },
         request=request,
     )
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    try:
+        pdf = pdf_from_html(html)
+    except PdfUnavailable as unavailable:
+        logger.error("PDF not made: %s", unavailable)
+        return render(
+            request,
+            "guidance/pdf_unavailable.html",
+            {"encounter": encounter, "reason": str(unavailable)},
+            status=503,
+        )
+    response = HttpResponse(pdf, content_type="application/pdf")
     AccessLog.record(request, encounter, AccessLog.Action.DOWNLOADED)
     # The file name carries no patient reference: downloads folders are not private.
     response["Content-Disposition"] = f'attachment; filename="lems-summary-{encounter.pk}.pdf"'
