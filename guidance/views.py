@@ -26,9 +26,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url
 
 from guidance import pathway
-from guidance.pdf import PdfUnavailable, pdf_from_html
 from guidance.forms import STEP_FORMS, STEP_TITLES, DecisionForm, EncounterSearchForm
 from guidance.models import AccessLog, Encounter, Revision, Statement
+from guidance.pdf import PdfUnavailable, pdf_from_html
 from guidance.revisions import diff, has_changes
 from guidance.summary import GUIDELINE_SLUG, build_summary
 
