@@ -79,9 +79,12 @@ def sign_in_again(request, next_url):
         "user": request.user,
     }
     if getattr(request, "htmx", False):
-        html = render_to_string(
-            "registration/login.html#main-content", context, request=request
-        ) + render_to_string("base.html#site-nav", {**context, "oob": True}, request=request)
+        html = (
+            render_to_string("registration/login.html#main-content", context, request=request)
+            + render_to_string("base.html#site-nav", {**context, "oob": True}, request=request)
+            # The idle warning belonged to the ended session: it goes with it.
+            + '<div id="idle-warning" hx-swap-oob="delete"></div>'
+        )
         response = HttpResponse(html)
         # Swapped into <main> whatever the form aimed at, and shown at its own address.
         response["HX-Retarget"] = "#main"

@@ -83,6 +83,7 @@ def test_htmx_gets_the_sign_in_form_in_place_not_a_page_in_a_page(clinician_clie
     # The navigation bar is replaced too: it no longer offers "Sign out" for the ended session.
     assert 'id="site-nav"' in page and 'hx-swap-oob="true"' in page
     assert "Sign out" not in page
+    assert '<div id="idle-warning" hx-swap-oob="delete">' in page
 
 
 def test_a_plain_post_gets_the_whole_sign_in_page(clinician_client, on_tumour_step):

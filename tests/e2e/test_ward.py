@@ -126,6 +126,7 @@ def test_a_session_ending_on_the_tumour_step_loses_none_of_its_answers(page, cli
     expect(page.get_by_role("alert")).to_contain_text("Your session ended")
     expect(page.get_by_role("navigation", name="Main")).to_have_count(1)
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+    expect(page.locator("#idle-warning")).to_have_count(0)
     page.get_by_label("Username").fill(clinician.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
