@@ -128,10 +128,10 @@ def test_changing_a_finalized_encounter_is_a_branded_409_leading_to_its_summary(
 def test_a_server_error_is_branded_with_a_way_home(clinician_client, make_encounter, monkeypatch):
     from guidance import views
 
-    def failing(encounter):
+    def failing(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(views, "build_summary", failing)
+    monkeypatch.setattr(views, "_render_summary", failing)
     clinician_client.raise_request_exception = False
 
     response = clinician_client.get(reverse("summary", args=[make_encounter().pk]))
