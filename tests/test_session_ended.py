@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from guidance.models import Encounter
 from lems_site.session_resume import PENDING_POST
-from tests.conftest import STEP_POSTS
+from tests.paths import STEP_POSTS
 
 PASSWORD = "pw-for-tests-only"
 HTMX = {"HTTP_HX_REQUEST": "true"}
