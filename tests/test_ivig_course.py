@@ -7,6 +7,7 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -305,3 +306,29 @@ def test_without_ivig_there_is_no_course_and_posted_fields_are_ignored(
     encounter.refresh_from_db()
     assert encounter.ivig_g_per_kg is None
     assert encounter.snapshot["course"] is None
+
+
+def test_a_decision_with_its_course_posted_after_the_session_ended_is_kept(
+    clinician_client, clinician, ivig_encounter
+):
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    response = finalize(
+        clinician_client, ivig_encounter, **course(baseline_scale="qmg", baseline_score="18")
+    )
+    assert "Your session ended" in response.content.decode()
+    assert_not_finalized(ivig_encounter)
+
+    response = clinician_client.post(
+        reverse("login"),
+        {
+            "username": clinician.username,
+            "password": "pw-for-tests-only",
+            "next": reverse("resume_post"),
+        },
+    )
+    response = clinician_client.get(reverse("resume_post"))
+    assert response.status_code == 302
+    ivig_encounter.refresh_from_db()
+    assert ivig_encounter.is_finalized
+    assert ivig_encounter.snapshot["course"]["sentence"].startswith("IVIG 2.0 g/kg × 70 kg = 140 g")
+    assert ivig_encounter.baseline_score == 18
