@@ -499,6 +499,11 @@ class Review(models.Model):
     def delete(self, *args, **kwargs):
         raise ValueError("A review is not deleted: record a new one to correct it.")
 
+    def validate_constraints(self, exclude=None):
+        # The constraints restate the fields' choices, which `clean_fields` already checks
+        # without a query; the database still enforces them on every write.
+        return None
+
 
 class AccessLog(models.Model):
     """Who viewed, printed, downloaded or finalized which encounter, and when."""

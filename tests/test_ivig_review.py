@@ -497,3 +497,21 @@ def test_the_home_page_with_200_courses_due_stays_within_10_queries(clinician, c
     assert response.status_code == 200
     assert len(reviews_due_rows(response.content.decode())) == 200
     assert len(queries) <= 10, [query["sql"] for query in queries]
+
+
+def test_recording_a_review_stays_within_10_queries(clinician_client, prescribe):
+    encounter = prescribe()
+    with CaptureQueriesContext(connection) as queries:
+        response = clinician_client.post(review_url(encounter), a_review(), **HTMX)
+    assert response.status_code == 200
+    assert len(queries) <= 10, [query["sql"] for query in queries]
+
+
+def test_the_database_refuses_a_review_with_an_unknown_plan(prescribe):
+    from django.db import IntegrityError, transaction
+
+    encounter = prescribe()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Review.objects.create(
+            encounter=encounter, review_date=today(), response="improved", plan="wait"
+        )
