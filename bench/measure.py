@@ -173,7 +173,7 @@ class Bench:
         size = self.shapes[(dataset.name, endpoint.label)]["bytes"]
         summary_id = pathway_encounter_id("summary")
         return {
-            "endpoint": build_request(endpoint, csrf_token),
+            "endpoint": build_request(endpoint, csrf_token, endpoint.next_path()),
             "django floor": build_request(endpoint, csrf_token, f"/bench/floor/{size}/", 200),
             "authenticated floor": build_request(
                 endpoint, csrf_token, f"/bench/floor/{summary_id}/{size}/", 200

@@ -4,7 +4,8 @@ One run, on two seeded SQLite databases (10 encounters; 10,000 encounters from 5
 clinicians), interleaved round-robin so drift of the machine hits every endpoint alike:
 
 - each endpoint (every step's GET and POST, plain and htmx; the summary; the print page;
-  the encounters list and its search) in-process with django.test.Client and over HTTP
+  the encounters list and its search; the home page with its Reviews due; an IVIG course
+  review's htmx POST) in-process with django.test.Client and over HTTP
   against gunicorn on loopback, each next to its two floors (`bench.floors`) answering
   the same number of bytes, with the same method, headers and body;
 - queries per request, response bytes (raw, gzip, brotli), the first-load weight of a step

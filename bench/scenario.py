@@ -4,9 +4,12 @@ The IVIG path's answers and posts are the tests' own (tests/paths.py), so the be
 times what the tests check.
 """
 
+import datetime
+import itertools
 import shutil
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -14,10 +17,11 @@ from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from bench.config import RESULTS_DIR, TEMPLATE_DATABASE
-from guidance import pathway
-from guidance.models import Encounter
+from guidance import pathway, summary
+from guidance.models import Encounter, Review, Revision
 from tests.paths import STEP_POSTS as TESTS_STEP_POSTS
 from tests.paths import answers_through
 
@@ -29,6 +33,12 @@ STEP_POSTS = {
 }
 
 BENCH_CLINICIAN = "bench_clinician"
+# The bench clinician's IVIG courses, beside each dataset's encounters: those awaiting
+# their review (the home page's Reviews due) and those already reviewed once, which the
+# review POST reviews again in turn, so no course gathers more than a few reviews.
+COURSES_DUE = 20
+COURSES_REVIEWED = 40
+REVIEW_POST = {"review_date": "", "score": "12", "response": "improved", "plan": "stop"}
 SEARCHED_REFERENCE = "PT-00-0003"
 ENCOUNTER_NAMESPACE = uuid.UUID("6f1c1a52-3f55-4d8e-9a55-6c3c0f7a1e01")
 
@@ -54,6 +64,14 @@ class Dataset:
             "s" if self.clinicians > 1 else ""
         )
 
+    @property
+    def course_ids(self):
+        """The bench clinician's courses: (awaiting review, reviewed once)."""
+        return (
+            [pathway_encounter_id(f"course-due-{n}") for n in range(COURSES_DUE)],
+            [pathway_encounter_id(f"course-reviewed-{n}") for n in range(COURSES_REVIEWED)],
+        )
+
 
 DATASETS = [Dataset("small", 10, 1), Dataset("large", 10_000, 50)]
 
@@ -63,12 +81,20 @@ class Endpoint:
     """One request of the pathway, as a browser (or htmx) sends it."""
 
     label: str
-    group: str  # "step", "summary", "print", "list"
+    group: str  # "step", "summary", "print", "list", "home", "review"
     method: str
     path: str
     form: dict | None = None
     htmx: bool = False
     expected_status: int = 200
+    # Addresses taken in turn instead of `path` (a review appends: spread over courses).
+    rotating_paths: tuple = ()
+
+    def __post_init__(self):
+        self._turns = itertools.cycle(self.rotating_paths or (self.path,))
+
+    def next_path(self):
+        return next(self._turns)
 
 
 @dataclass
@@ -104,7 +130,22 @@ def pathway_endpoints():
             "/encounters/",
             {"reference": SEARCHED_REFERENCE, "status": ""},
         ),
+        Endpoint("home GET", "home", "GET", "/"),
     ]
+    reviewed = DATASETS[0].course_ids[1]
+    review_paths = tuple(f"/encounters/{course}/review/" for course in reviewed)
+    review_post = {**REVIEW_POST, "review_date": timezone.localdate().isoformat()}
+    endpoints.append(
+        Endpoint(
+            "review POST htmx",
+            "review",
+            "POST",
+            review_paths[0],
+            review_post,
+            True,
+            rotating_paths=review_paths,
+        )
+    )
     return endpoints
 
 
@@ -199,7 +240,62 @@ def seed(dataset):
         ]
     Encounter.objects.bulk_create(pathway_encounters + filler, batch_size=1000)
     assert Encounter.objects.count() == dataset.encounters
+    seed_courses(dataset, bench_clinician, complete_answers)
     connection.close()
+
+
+def seed_courses(dataset, clinician, answers):
+    """The bench clinician's finalized IVIG courses (QMG 18 at baseline), as finalizing
+    stores them: the snapshot with the course, and one review for those reviewed."""
+    assessment = pathway.assess(answers)
+    shown = summary.build(
+        assessment, Revision.objects.published().select_related("guideline").get()
+    )
+    today = timezone.localdate()
+    due_ids, reviewed_ids = dataset.course_ids
+    courses = []
+    for number, course_id in enumerate(due_ids + reviewed_ids):
+        reviewed = course_id in reviewed_ids
+        course = Encounter(
+            id=course_id,
+            owner=clinician,
+            patient_reference=f"PT-IVIG-{number:04d}",
+            answers=answers,
+            status=Encounter.Status.FINALIZED,
+            decision=Encounter.Decision.FOLLOWED,
+            dose_basis=Encounter.DoseBasis.ACTUAL,
+            ivig_g_per_kg=Decimal("2.0"),
+            ivig_days=5,
+            # Awaiting review: started 0-39 days ago (upcoming, due and overdue alike).
+            course_start_date=today - datetime.timedelta(days=20 if reviewed else number * 2),
+            baseline_scale="qmg",
+            baseline_score=18,
+            revision=Revision.objects.published().get(),
+            finalized_at=timezone.now(),
+        )
+        course.snapshot = {
+            **shown,
+            "course": summary.course_lines(course, assessment),
+            "reviews": [],
+        }
+        courses.append(course)
+    Encounter.objects.bulk_create(courses)
+    first_reviews = [
+        Review(
+            encounter=course,
+            review_date=today,
+            score=14,
+            response=Review.Response.IMPROVED,
+            plan=Review.Plan.STOP,
+        )
+        for course in courses
+        if course.pk in reviewed_ids
+    ]
+    Review.objects.bulk_create(first_reviews)
+    for review in first_reviews:
+        course = review.encounter
+        course.snapshot["reviews"] = [summary.review_lines(course, review)]
+        course.save(update_fields=["snapshot"])
 
 
 def signed_in_client(dataset):

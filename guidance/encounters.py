@@ -7,16 +7,20 @@ encounter is evaluated on, and the snapshot finalizing stores.
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.contrib.auth.models import Permission
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from guidance import pathway, summary
-from guidance.forms import STEP_FORMS, DecisionForm
-from guidance.models import AccessLog, Encounter, Revision
+from guidance import ivig_review, pathway, summary
+from guidance.forms import STEP_FORMS, DecisionForm, ReviewForm
+from guidance.models import AccessLog, Encounter, Review, Revision
+
+# The encounter list's filter of courses whose review is due or overdue.
+REVIEW_DUE = "review_due"
 
 
 class EncounterError(Exception):
@@ -69,15 +73,57 @@ def recent(user, count=5):
 
 
 def search(user, reference="", status=""):
-    """The clinician's encounters, newest first, by part of a patient reference and status."""
+    """The clinician's encounters, newest first, by part of a patient reference and status
+    (or `REVIEW_DUE`: courses whose review is due or overdue, the longest waiting first)."""
     found = Encounter.objects.filter(owner=user).only(
         "id", "patient_reference", "status", "updated_at", "created_at"
     )
     if reference:
         found = found.filter(patient_reference__icontains=reference)
-    if status:
+    if status == REVIEW_DUE:
+        found = _awaiting_review(found).filter(
+            course_start_date__lte=ivig_review.due_on_or_before(timezone.localdate())
+        )
+        found = found.order_by("course_start_date", "pk")
+    elif status:
         found = found.filter(status=status)
     return found
+
+
+def _awaiting_review(encounters):
+    """Finalized with an IVIG course, and no review recorded yet."""
+    return encounters.filter(
+        status=Encounter.Status.FINALIZED, course_start_date__isnull=False
+    ).exclude(Exists(Review.objects.filter(encounter=OuterRef("pk"))))
+
+
+@dataclass(frozen=True)
+class ReviewDue:
+    """One course awaiting its review, as the worklist shows it."""
+
+    encounter: Encounter
+    window: ivig_review.ReviewWindow
+    state: str  # upcoming, due or overdue
+
+
+def reviews_due(user, today: date | None = None):
+    """My courses without a review, by due date (one query): the home page's worklist."""
+    today = today or timezone.localdate()
+    awaiting = _awaiting_review(Encounter.objects.filter(owner=user)).only(
+        "id", "patient_reference", "course_start_date", "status"
+    )
+    due = []
+    for encounter in awaiting.order_by("course_start_date", "pk"):
+        window = ivig_review.review_window(encounter.course_start_date)
+        due.append(ReviewDue(encounter, window, window.state(today)))
+    return due
+
+
+def reviews_due_count(user, today: date | None = None):
+    """How many of my courses are due or overdue for review (the navigation's count)."""
+    today = today or timezone.localdate()
+    awaiting = _awaiting_review(Encounter.objects.filter(owner=user))
+    return awaiting.filter(course_start_date__lte=ivig_review.due_on_or_before(today)).count()
 
 
 def create(user):
@@ -182,3 +228,46 @@ def _store_final(encounter, assessment, revision, shown):
 def _require_open(encounter):
     if encounter.is_finalized:
         raise EncounterError("This encounter is finalized and can no longer be changed.", encounter)
+
+
+def _require_course(encounter):
+    if not encounter.is_finalized:
+        raise EncounterError(
+            "Finalize the encounter, with its IVIG course, before recording a review.", encounter
+        )
+    if not encounter.has_course:
+        raise EncounterError(
+            "No IVIG course was recorded with this decision, so there is nothing to review.",
+            encounter,
+        )
+
+
+def review_form(user, encounter_id):
+    """The empty review form of my finalized encounter with a course (409 otherwise)."""
+    encounter = get_for_owner(user, encounter_id)
+    _require_course(encounter)
+    return encounter, ReviewForm(encounter=encounter)
+
+
+def record_review(user, encounter_id, data):
+    """Validate and append a review of the course; returns the encounter and the bound form,
+    whose errors the review page shows again when it is not valid. The review as shown
+    (its score change, and the pitfalls it makes high priority) joins the snapshot, so the
+    summary, print and PDF read it as they read the rest of the record."""
+    with transaction.atomic():
+        # Under the row's lock: two reviews posted at once both land in the snapshot.
+        encounter = get_for_owner(user, encounter_id, for_update=True)
+        _require_course(encounter)
+        form = ReviewForm(data, encounter=encounter)
+        if form.is_valid():
+            review = form.save(commit=False)
+            review.encounter = encounter
+            review.save()
+            shown = summary.review_lines(encounter, review)
+            reviews = sorted(
+                [*encounter.snapshot.get("reviews", []), shown], key=lambda each: each["date"]
+            )
+            encounter.snapshot = {**encounter.snapshot, "reviews": reviews}
+            encounter.save(update_fields=["snapshot", "updated_at"])
+            AccessLog.record(user, encounter, AccessLog.Action.REVIEWED)
+    return encounter, form

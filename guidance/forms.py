@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from guidance import dosing, ivig_review, pathway
-from guidance.models import Encounter
+from guidance.models import REVIEW_NOTE_MAX_LENGTH, Encounter, Review
 from guidance.wording import FIELD_LABELS, VALUE_LABELS
 
 
@@ -394,6 +394,127 @@ class DecisionForm(forms.ModelForm):
                 self.add_error("baseline_score", str(error))
 
 
+class ReviewForm(forms.ModelForm):
+    """A review of the encounter's IVIG course: its date within the course start and today,
+    the score on the baseline's scale (asked, and required, only when a baseline was
+    recorded), adverse events, the clinician's judgment of the response, the plan, a note."""
+
+    review_date = forms.DateField(
+        label="Date of the review",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={
+            "required": "Enter the date of the review.",
+            "invalid": "Enter the date of the review as a date, e.g. 2026-12-15.",
+        },
+    )
+    score = forms.IntegerField(
+        required=False,
+        min_value=0,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        error_messages={
+            "invalid": "Enter the score as a whole number.",
+            "min_value": "A score is 0 or more.",
+        },
+    )
+    adverse_events = forms.MultipleChoiceField(
+        label="Adverse events since the course (tick any)",
+        choices=Review.AdverseEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Leave all unticked if there were none.",
+        error_messages={"invalid_choice": "That is not one of the adverse events listed."},
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=REVIEW_NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Up to 2,000 characters.",
+        error_messages={
+            "max_length": "Keep the note to 2,000 characters or fewer (it has "
+            "%(show_value)d): the summary and its PDF print it whole."
+        },
+    )
+
+    class Meta:
+        model = Review
+        fields = ["review_date", "score", "adverse_events", "response", "plan", "note"]
+        labels = {
+            "response": "Response to the course (your judgment)",
+            "plan": "Plan",
+        }
+        widgets = {"response": forms.RadioSelect, "plan": forms.RadioSelect}
+        error_messages = {
+            "response": {
+                "required": "Choose how the patient responded.",
+                "invalid_choice": "That is not one of the responses listed.",
+            },
+            "plan": {
+                "required": "Choose the plan.",
+                "invalid_choice": "That is not one of the plans listed.",
+            },
+        }
+
+    def __init__(self, *args, encounter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.encounter = encounter
+        self.fields["response"].choices = Review.Response.choices
+        self.fields["plan"].choices = Review.Plan.choices
+        if encounter.baseline_scale:
+            scale = ivig_review.SCALES[encounter.baseline_scale]
+            better = "higher" if scale.higher_is_better else "lower"
+            self.fields[
+                "score"
+            ].label = (
+                f"{scale.name} score at the review ({scale.low}-{scale.high}, {better} is better)"
+            )
+            self.fields[
+                "score"
+            ].help_text = f"The baseline was {scale.name} {encounter.baseline_score}."
+            self.fields["score"].required = True
+            self.fields["score"].error_messages["required"] = (
+                f"Enter the {scale.name} score: the course has a {scale.name} baseline to "
+                "compare it with."
+            )
+        else:
+            del self.fields["score"]  # no baseline: nothing to compare a score with
+
+    def clean_review_date(self):
+        review_date = self.cleaned_data["review_date"]
+        start = self.encounter.course_start_date
+        if review_date < start:
+            raise forms.ValidationError(
+                f"The review cannot be before the course started ({start.isoformat()})."
+            )
+        if review_date > timezone.localdate():
+            raise forms.ValidationError("The review date cannot be in the future.")
+        return review_date
+
+    def clean_score(self):
+        score = self.cleaned_data.get("score")
+        if score is not None:
+            try:
+                ivig_review.check_score(self.encounter.baseline_scale, score)
+            except ValueError as error:
+                raise forms.ValidationError(str(error)) from None
+        return score
+
+    def clean_adverse_events(self):
+        # Once each, in the order listed, however they were posted.
+        chosen = set(self.cleaned_data["adverse_events"])
+        return [event for event in Review.AdverseEvent.values if event in chosen]
+
+    def clean(self):
+        cleaned = super().clean()
+        note = cleaned.get("note", "").strip()
+        if "note" not in self._errors and not note:
+            if Review.AdverseEvent.OTHER in cleaned.get("adverse_events", []):
+                self.add_error("note", "Say what the other adverse event was.")
+            elif cleaned.get("plan") == Review.Plan.OTHER:
+                self.add_error("note", "Say what the other plan is.")
+        return cleaned
+
+
 class EncounterSearchForm(forms.Form):
     """Search of my encounters; posted, so a patient reference never lands in a URL."""
 
@@ -405,7 +526,11 @@ class EncounterSearchForm(forms.Form):
     )
     status = forms.ChoiceField(
         label="Status",
-        choices=[("", "Any status"), *Encounter.Status.choices],
+        choices=[
+            ("", "Any status"),
+            *Encounter.Status.choices,
+            ("review_due", "IVIG review due or overdue"),
+        ],
         required=False,
     )
     page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)

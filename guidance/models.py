@@ -425,6 +425,86 @@ class Encounter(models.Model):
         return self.course_start_date is not None
 
 
+# The longest a review's note may be: the summary and its PDF print it whole.
+REVIEW_NOTE_MAX_LENGTH = 2_000
+
+
+class Review(models.Model):
+    """A review of an encounter's IVIG course (DESIGN §5 "The IVIG course review").
+
+    Append-only: a correction is a new review, so what was recorded stays as it was. Owned
+    through its encounter; kept in order of the review date.
+    """
+
+    class AdverseEvent(models.TextChoices):
+        THROMBOSIS = "thrombosis", "Thrombosis"
+        RENAL = "renal", "Renal (kidney) problem"
+        ASEPTIC_MENINGITIS = "aseptic_meningitis", "Aseptic meningitis"
+        INFUSION_REACTION = "infusion_reaction", "Infusion reaction"
+        OTHER = "other", "Other (say which in the note)"
+
+    class Response(models.TextChoices):
+        IMPROVED = "improved", "Improved"
+        NO_CHANGE = "no_change", "No change"
+        WORSE = "worse", "Worse"
+
+    class Plan(models.TextChoices):
+        REPEAT_COURSE = "repeat_course", "Repeat the IVIG course"
+        STOP = "stop", "Stop IVIG"
+        PLASMA_EXCHANGE = "plasma_exchange", "Plasma exchange"
+        ESCALATE_IMMUNOSUPPRESSION = (
+            "escalate_immunosuppression",
+            "Escalate immunosuppression",
+        )
+        OTHER = "other", "Other (say which in the note)"
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="reviews")
+    review_date = models.DateField()
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    adverse_events = models.JSONField(default=list, blank=True)
+    response = models.CharField(max_length=20, choices=Response.choices)
+    plan = models.CharField(max_length=30, choices=Plan.choices)
+    note = models.TextField(blank=True, max_length=REVIEW_NOTE_MAX_LENGTH)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["review_date", "recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(response__in=["improved", "no_change", "worse"]),
+                name="review_response_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    plan__in=[
+                        "repeat_course",
+                        "stop",
+                        "plasma_exchange",
+                        "escalate_immunosuppression",
+                        "other",
+                    ]
+                ),
+                name="review_plan_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Review of {self.encounter_id} on {self.review_date}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("A review is not changed once recorded: record a new one.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A review is not deleted: record a new one to correct it.")
+
+    def validate_constraints(self, exclude=None):
+        # The constraints restate the fields' choices, which `clean_fields` already checks
+        # without a query; the database still enforces them on every write.
+        return None
+
+
 class AccessLog(models.Model):
     """Who viewed, printed, downloaded or finalized which encounter, and when."""
 
@@ -433,6 +513,7 @@ class AccessLog(models.Model):
         PRINTED = "printed", "Printed"
         DOWNLOADED = "downloaded", "Downloaded PDF"
         FINALIZED = "finalized", "Finalized"
+        REVIEWED = "reviewed", "Recorded an IVIG course review"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="access_log")

@@ -11,17 +11,20 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from guidance import dosing, ivig_review, pathway
-from guidance.models import Statement, StatementCitation, published_revision_q
+from guidance.models import Review, Statement, StatementCitation, published_revision_q
 from guidance.wording import (
+    ADVERSE_EVENT_NAMES,
     DEVINE_BASE,
     DOSING_WEIGHT_REASONS,
     GROUPS,
+    PLAN_NAMES,
     STEP_TITLES,
     answer_label,
     baseline_words,
     format_number,
     ivig_course_sentence,
     priority_reasons,
+    score_change_words,
 )
 
 # The summary: a dict of plain data, as stored in an encounter's snapshot.
@@ -213,6 +216,65 @@ def course_lines(encounter, assessment):
         "review_due_until": window.due_until.isoformat(),
         "decide_before": window.decide_before.isoformat(),
         "baseline": baseline,
+    }
+
+
+def review_lines(encounter, review):
+    """One review of the course as the summary, print and PDF show it. The pitfalls it
+    makes high priority are quoted from the encounter's snapshot: the statements as they
+    were shown when the course was prescribed."""
+    start = encounter.course_start_date
+    change = None
+    if encounter.baseline_scale and review.score is not None:
+        change = score_change_words(
+            ivig_review.score_change(
+                encounter.baseline_scale, encounter.baseline_score, review.score
+            )
+        )
+    adverse = [ADVERSE_EVENT_NAMES[event] for event in review.adverse_events]
+    pitfalls = []
+    if (
+        review.plan == Review.Plan.REPEAT_COURSE
+        and encounter.answers.get("immunosuppression") == "none"
+    ):
+        pitfalls.append(
+            _shown_statement(
+                encounter, "pitfall-ivig-long-term", ["a repeat course without immunosuppression"]
+            )
+        )
+    if adverse:
+        pitfalls.append(_shown_statement(encounter, "pitfall-ivig-risks", adverse))
+    return {
+        "date": review.review_date.isoformat(),
+        "day": ivig_review.day_of_course(start, review.review_date),
+        "score_change": change,
+        "adverse_events": adverse,
+        "response": review.get_response_display(),
+        "plan": PLAN_NAMES[review.plan],
+        "note": review.note,
+        "pitfalls": pitfalls,
+    }
+
+
+def _shown_statement(encounter, code, priority):
+    shown = next(
+        (
+            statement
+            for group in encounter.snapshot.get("groups", [])
+            for statement in group["statements"]
+            if statement["code"] == code
+        ),
+        None,
+    )
+    if shown is None:
+        # Not among what was shown (it always is when IVIG applies): the encounter's revision.
+        statement = statements_by_code(encounter.revision, [code])[code]
+        shown = statement_facts(statement, statement.ordered_citations)
+    return {
+        "code": code,
+        "text": shown["text"],
+        "citations": shown["citations"],
+        "priority": priority,
     }
 
 

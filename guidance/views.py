@@ -175,7 +175,11 @@ def home(request):
 
 @clinician_required
 def _clinician_home(request):
-    return render(request, "guidance/home.html", {"recent": encounters.recent(request.user)})
+    context = {
+        "reviews_due": encounters.reviews_due(request.user),
+        "recent": encounters.recent(request.user),
+    }
+    return render(request, "guidance/home.html", context)
 
 
 @require_POST
@@ -253,6 +257,23 @@ def finalize(request, encounter_id):
             request, result.encounter, result.assessment, result.summary, result.form
         )
     return redirect("summary", result.encounter.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def review(request, encounter_id):
+    """Record a review of the IVIG course; then back to the summary, which shows it."""
+    if request.method == "GET":
+        encounter, form = encounters.review_form(request.user, encounter_id)
+    else:
+        encounter, form = encounters.record_review(request.user, encounter_id, request.POST)
+        if form.is_valid():
+            url = reverse("summary", args=[encounter.pk])
+            if not request.htmx:
+                return redirect(url)
+            return push_url(_render_summary(request, encounter), url)
+    context = {"encounter": encounter, "form": form, "course": encounter.snapshot["course"]}
+    return render(request, _partial_or_page(request, "guidance/review.html"), context)
 
 
 @require_GET

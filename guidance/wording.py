@@ -188,3 +188,21 @@ def score_change_words(change):
     else:
         how = f"{points} point{'s' if points != 1 else ''} {change.direction}"
     return f"{scale.name} {change.baseline} → {change.score}: {how}; {_scale_direction(scale)}"
+
+
+# How a review's adverse events and plan read on the summary, print and PDF (the form's
+# labels also say where to put the details).
+ADVERSE_EVENT_NAMES = {
+    "thrombosis": "Thrombosis",
+    "renal": "Renal (kidney) problem",
+    "aseptic_meningitis": "Aseptic meningitis",
+    "infusion_reaction": "Infusion reaction",
+    "other": "Other (see the note)",
+}
+PLAN_NAMES = {
+    "repeat_course": "Repeat the IVIG course",
+    "stop": "Stop IVIG",
+    "plasma_exchange": "Plasma exchange",
+    "escalate_immunosuppression": "Escalate immunosuppression",
+    "other": "Other (see the note)",
+}

@@ -1,10 +1,13 @@
-"""The IVIG course prescribed with the decision, in the browser: with JavaScript its fields
+"""The IVIG course in the browser: prescribed with the decision (with JavaScript its fields
 follow the decision; without it they stay on the page and the decision says whether they
-count."""
+count), then reviewed from the home page's Reviews due."""
+
+import io
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from guidance.models import Encounter
 from tests.e2e.pages import assert_accessible, choose, sign_in
@@ -73,3 +76,55 @@ def test_without_javascript_the_course_is_shown_and_ignored_when_not_followed(
     page.get_by_role("button", name="Finalize").click()
     expect(page.get_by_text("Finalized on")).to_be_visible()
     expect(page.locator(".course-sentence")).to_have_count(0)
+
+
+def test_a_course_is_reviewed_from_the_reviews_due_with_its_change_on_summary_and_pdf(
+    page, clinician, ivig_answers
+):
+    # No immunosuppression: a repeat course then makes long-term IVIG a high-priority pitfall.
+    ivig_answers["immunosuppression"] = "none"
+    encounter = Encounter.objects.create(
+        owner=clinician, answers=ivig_answers, status="complete", patient_reference="E2E-REVIEW"
+    )
+    sign_in(page, clinician.username, then=f"/encounters/{encounter.pk}/")
+    choose(page, "Were the recommendations followed?", "Followed")
+    fill_course(page)
+    choose(page, "Baseline score for the review (optional)", "QMG")
+    page.get_by_label("Baseline score", exact=True).fill("18")
+    page.get_by_role("button", name="Finalize").click()
+    expect(page.get_by_text("Finalized on")).to_be_visible()
+
+    page.get_by_role("link", name="Reviews due").click()
+    worklist = page.get_by_role("region", name="Reviews due")
+    row = worklist.get_by_role("row").filter(has_text="E2E-REVIEW")
+    expect(row).to_contain_text("Upcoming")  # started today: due from day 14
+    assert_accessible(page, "home with reviews due")
+    row.get_by_role("link", name="Record the review").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("IVIG course review")
+    assert_accessible(page, "review")
+    page.get_by_label("Date of the review").fill(timezone.localdate().isoformat())
+    page.get_by_label("QMG score at the review").fill("12")
+    choose(page, "Response to the course", "Improved")
+    choose(page, "Plan", "Repeat the IVIG course")
+    page.get_by_role("button", name="Record the review").click()
+
+    review = page.locator(".ivig-review")
+    expect(review).to_contain_text("QMG 18 → 12: 6 points better; lower is better")
+    expect(review).to_contain_text(
+        "High priority with this review: a repeat course without immunosuppression"
+    )
+    expect(page.get_by_role("region", name="Reviews due")).to_have_count(0)  # on the summary
+    assert_accessible(page, "summary with a review")
+
+    # The PDF as the signed-in browser downloads it (made on the server: given time).
+    pdf_link = page.get_by_role("link", name="Download PDF").get_attribute("href")
+    pdf = page.request.get(pdf_link, timeout=60_000)
+    assert pdf.headers["content-type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(pdf.body()))
+    text = " ".join(" ".join(p.extract_text() for p in reader.pages).split())
+    assert "QMG 18 → 12: 6 points better; lower is better" in text
+    assert "High priority with this review: a repeat course without immunosuppression" in text
+
+    page.goto("/")
+    expect(page.get_by_text("No IVIG course is waiting for its review.")).to_be_visible()
