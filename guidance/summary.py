@@ -58,7 +58,6 @@ def answered_steps(answers):
 def build_summary(encounter, revision=None):
     """The summary on the published revision (or `revision`), which the encounter records."""
     revision = revision or current_revision()
-    guideline = revision.guideline
     encounter.revision = revision
     outcome = pathway.evaluate(encounter.answers)
     statements = statements_by_code(revision, outcome.codes)
@@ -100,10 +99,10 @@ def build_summary(encounter, revision=None):
         )
     return {
         "guideline": {
-            "title": guideline.title,
+            "title": revision.title,
             "revision": revision.number,
             "revision_date": timezone.localdate(revision.published_at).isoformat(),
-            "disclaimer": guideline.disclaimer,
+            "disclaimer": revision.disclaimer,
         },
         "steps": answered_steps(encounter.answers),
         "groups": [
