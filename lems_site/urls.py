@@ -1,7 +1,8 @@
 """Addresses of DESIGN §5."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.urls import path
 
 from guidance import views
 
@@ -17,6 +18,9 @@ urlpatterns = [
     path("guideline/", views.guideline, name="guideline"),
     path("guideline/revisions/", views.guideline_revisions, name="guideline_revisions"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/", include("django.contrib.auth.urls")),
+    # Sign in and out only: there is no mail to reset a password by, and accounts are the
+    # hospital's to manage (a superuser sets passwords in the admin; README "Accounts").
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
