@@ -57,6 +57,11 @@ class GuardedHistoryAdmin(SimpleHistoryAdmin):
         current = self.model.objects.filter(pk=obj.pk).first() if obj is not None else None
         return current is not None and self.may_revert(request, current, obj)
 
+    def history_view(self, request, object_id, extra_context=None):
+        if not is_id(object_id):
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not (is_id(object_id) and is_id(version_id)):
             raise Http404

@@ -164,6 +164,13 @@ def test_a_history_address_that_is_not_an_id_is_a_404(editor_client, ids):
     assert editor_client.get(history_url("statement", *ids)).status_code == 404
 
 
+@pytest.mark.parametrize("object_id", ["²", "99999999999999999999999", "x"])
+@pytest.mark.parametrize("page", ["history", "change", "delete"])
+def test_an_admin_page_of_an_id_that_is_not_one_is_answered(editor_client, page, object_id):
+    response = editor_client.get(reverse(f"admin:guidance_section_{page}", args=[object_id]))
+    assert response.status_code in (302, 404)
+
+
 def status_of(revision):
     return Revision.objects.get(pk=revision.pk).status
 
