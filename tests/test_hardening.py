@@ -139,6 +139,21 @@ def test_the_lone_editors_walk_around_the_review_is_refused_at_each_step(
     assert clinician_client.get(reverse("guideline")).status_code == 200
 
 
+@pytest.mark.parametrize("model", ["statement", "citation", "section"])
+def test_delete_selected_on_the_published_list_deletes_nothing(anyone, model):
+    published = Revision.objects.get(status="published")
+    rows = getattr(published, f"{model}s")
+    chosen = list(rows.values_list("pk", flat=True)[:2])
+    count = rows.count()
+    response = signed_in(anyone).post(
+        reverse(f"admin:guidance_{model}_changelist") + f"?revision={published.pk}",
+        {"action": "delete_selected", "_selected_action": chosen, "post": "yes"},
+    )
+    # The confirmation page lists the rows as ones this account may not delete.
+    assert response.status_code == 200
+    assert rows.count() == count
+
+
 def test_reverting_a_retired_revision_is_refused_not_a_500(anyone, guideline, editor, reviewer):
     published_revision_2(guideline, editor, reviewer)
     retired = Revision.objects.get(number=1)
