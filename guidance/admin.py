@@ -6,6 +6,7 @@ reach them. The access log is for superusers only, and read-only.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms.models import model_to_dict
@@ -40,7 +41,35 @@ def is_id(value):
     return value.isascii() and value.isdigit() and len(value) <= 18
 
 
-class GuardedHistoryAdmin(SimpleHistoryAdmin):
+SEARCH_MAX_LENGTH = 200
+
+
+class BoundedSearchMixin:
+    """A search term of at most 200 characters: a huge one is a paste gone wrong, and
+    SQLite refuses a LIKE pattern over 50,000 bytes (a 500)."""
+
+    def get_search_results(self, request, queryset, search_term):
+        if len(search_term) > SEARCH_MAX_LENGTH:
+            self.message_user(
+                request,
+                f"Search for at most {SEARCH_MAX_LENGTH} characters "
+                f"(that search had {len(search_term):,}).",
+                messages.WARNING,
+            )
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+class IdAutocompleteSelect(AutocompleteSelect):
+    """The admin's autocomplete, redrawn with a posted value that is not an id (the form
+    already says it is not valid) instead of failing on it."""
+
+    def optgroups(self, name, value, attr=None):
+        ids = [item for item in value if item in (None, "") or is_id(str(item))]
+        return super().optgroups(name, ids, attr)
+
+
+class GuardedHistoryAdmin(BoundedSearchMixin, SimpleHistoryAdmin):
     """History you can read, and a revert that publishes nothing.
 
     simple-history's revert form checks permissions against the *historical* record (a
@@ -212,6 +241,11 @@ class StatementCitationInline(admin.StackedInline):
     extra = 0
     verbose_name = "citation"
     verbose_name_plural = "citations, in the order the statement cites them"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "citation":
+            kwargs["widget"] = IdAutocompleteSelect(db_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def _in_draft(self, obj):
         return obj is None or obj.revision.is_draft
@@ -455,7 +489,7 @@ class RevisionAdmin(GuardedHistoryAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(BoundedSearchMixin, admin.ModelAdmin):
     list_display = ["at", "user", "action", "encounter_id"]
     list_filter = ["action", "at"]
     search_fields = ["user__username", "encounter__id"]

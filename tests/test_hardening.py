@@ -474,6 +474,32 @@ def test_an_admin_filter_with_a_bad_revision_is_answered(editor_client, model, v
     assert response.status_code in (200, 302)
 
 
+def test_a_huge_search_is_answered_with_the_limit(editor_client):
+    response = editor_client.get(
+        reverse("admin:guidance_statement_changelist"), {"q": "9" * 100_000}
+    )
+    assert response.status_code == 200
+    assert "Search for at most 200 characters (that search had 100,000)" in response.text
+
+
+def test_a_citation_that_is_not_an_id_is_refused_not_a_500(editor_client, draft):
+    existing = Statement.objects.get(code="ivig-duration", revision=draft)
+    response = editor_client.post(
+        reverse("admin:guidance_statement_add"),
+        {
+            **statement_form(existing, code="an-aside", order=99),
+            "code": "an-aside",
+            "citation_links-TOTAL_FORMS": 1,
+            "citation_links-INITIAL_FORMS": 0,
+            "citation_links-0-citation": "yes",
+            "citation_links-0-order": 1,
+        },
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.text
+    assert not Statement.objects.filter(code="an-aside").exists()
+
+
 # --- 6. logs go to stderr ------------------------------------------------------------------
 
 
