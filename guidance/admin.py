@@ -19,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from guidance import revisions
 from guidance.models import (
     GUIDELINE_ATTRIBUTES,
+    GUIDELINE_SLUG,
     SHORT_TEXT,
     AccessLog,
     Citation,
@@ -28,7 +29,6 @@ from guidance.models import (
     Statement,
     StatementCitation,
 )
-from guidance.summary import GUIDELINE_SLUG
 
 admin.site.site_header = "LEMS IVIG pathway: guideline editors"
 admin.site.site_title = "LEMS IVIG editors"
@@ -453,19 +453,13 @@ class RevisionAdmin(GuardedHistoryAdmin):
             self._require(request, "guidance.publish_revision")
             if form.is_valid():
                 return self._decide(request, revision, form.cleaned_data["review_comment"])
-        published = revisions.published_revision(revision.guideline)
-        before = published if published and published.pk != revision.pk else None
-        changes = revisions.diff(before, revision) if before else None
         context = {
             **self.admin_site.each_context(request),
             "title": f"Review revision {revision.number}",
             "opts": self.model._meta,
             "original": revision,
-            "revision": revision,
+            **revisions.against_published(revision),
             "form": form,
-            "before": before,
-            "changes": changes,
-            "has_changes": bool(changes) and revisions.has_changes(changes),
             "can_review": request.user.has_perm("guidance.publish_revision")
             and revision.status == Revision.Status.IN_REVIEW,
         }
