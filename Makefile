@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint demo-reset clean loadtest bench audit fuzz
+.PHONY: run test lint demo-reset clean loadtest bench audit fuzz lighthouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ audit: $(VENV)/.installed-dev
 FUZZ_EXAMPLES ?= 420
 fuzz: $(VENV)/.installed-dev
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q -s -p no:cacheprovider
+
+lighthouse: $(VENV)/.installed
+	$(BIN)/python lighthouse/run.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run

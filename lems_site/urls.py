@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from guidance import views
+from lems_site import session_resume
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,5 +23,7 @@ urlpatterns = [
     # hospital's to manage (a superuser sets passwords in the admin; README "Accounts").
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/resume/", session_resume.resume_post, name="resume_post"),
+    path("accounts/keep-alive/", session_resume.keep_alive, name="keep_alive"),
     path("admin/", admin.site.urls),
 ]
