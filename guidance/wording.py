@@ -52,9 +52,8 @@ FIELD_HINTS = {
     "erectile_dysfunction": "At onset or within 3 months of it.",
     "karnofsky_below_70": "Below 70: needs help with daily activities; at onset or within "
     "3 months of it.",
-    "last_negative_screen_date": "CT of the thorax (and FDG-PET if it was negative), "
-    "written YYYY-MM-DD: not in the future, at most 3 years ago. It turns the schedule "
-    "into dates.",
+    "last_negative_screen_date": "CT of the thorax (and FDG-PET if it was negative): not "
+    "in the future, at most 3 years ago. It turns the schedule into dates.",
 }
 
 # (label, hint) for each value of each choice field.
