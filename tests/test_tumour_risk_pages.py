@@ -8,6 +8,8 @@ sees and posts.
 
 import datetime
 import re
+from html import unescape
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -416,3 +418,24 @@ def test_the_home_page_costs_as_many_queries_however_many_screens_are_known(
 
     assert response.content.decode().count("overdue</strong>") == 40
     assert len(many) == len(few)
+
+
+def test_the_readme_worked_example_is_what_the_print_page_prints(clinician_client, make_encounter):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    example = readme.split("<!-- worked-example:tumour-risk", 1)[1].split("```")[1]
+    lines = [line for line in example.splitlines() if line.strip()]
+    encounter = make_encounter(
+        answers=worked_example_answers(datetime.date(2026, 10, 15)), status="complete"
+    )
+
+    html = clinician_client.get(reverse("print", args=[encounter.pk])).content.decode()
+
+    section = html[html.index('class="tumour-risk') :]
+    section = section[: section.index("</section>")]
+    printed = [
+        " ".join(line.split())
+        for line in unescape(re.sub(r"<[^>]+>", "", section.split(">", 1)[1])).splitlines()
+        if line.strip()
+    ]
+    assert len(lines) == 6
+    assert printed[1:] == lines  # after the heading, line for line

@@ -117,6 +117,9 @@ def test_the_items_follow_the_status_the_panel_scores_them_and_the_summary_dates
     due = page.get_by_role("region", name="Screens due")
     expect(due).to_contain_text(next_screen.isoformat())
     assert_accessible(page, "home with screens due")
+    page.goto("/encounters/")
+    expect(page.get_by_role("table")).to_contain_text(next_screen.isoformat())
+    assert_accessible(page, "encounter list with next screens")
 
 
 @pytest.mark.parametrize("java_script", [True, False], ids=["with-js", "without-js"])
