@@ -6,8 +6,8 @@ one encounter take turns, so neither loses the other's answers), which revision 
 encounter is evaluated on, and the snapshot finalizing stores.
 """
 
+import datetime
 from dataclasses import dataclass
-from datetime import date
 
 from django.contrib.auth.models import Permission
 from django.db import models, transaction
@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from guidance import ivig_review, pathway, summary
+from guidance import ivig_review, pathway, summary, tumour_risk
 from guidance.forms import STEP_FORMS, DecisionForm, ReviewForm
 from guidance.models import AccessLog, Encounter, Review, Revision
 
@@ -66,18 +66,62 @@ def get_for_owner(user, encounter_id, *, for_update=False):
     return get_object_or_404(encounters, pk=encounter_id)
 
 
+# What the encounter tables read: the answers too, for the next screen date.
+_LISTED_FIELDS = ("id", "patient_reference", "status", "updated_at", "created_at", "answers")
+# The home page lists the screens due this soon, and those overdue.
+SCREENS_DUE_WITHIN_DAYS = 30
+
+
 def recent(user, count=5):
-    return Encounter.objects.filter(owner=user).only(
-        "id", "patient_reference", "status", "updated_at"
-    )[:count]
+    return with_next_screens(Encounter.objects.filter(owner=user).only(*_LISTED_FIELDS)[:count])
+
+
+def next_screen(answers):
+    """The next tumour screen due by these stored answers (a date), or None when no screen
+    date is known or the DELTA-P score is not complete."""
+    try:
+        plan = tumour_risk.plan(pathway.validate(answers))
+    except pathway.AnswerError:
+        return None  # answers stored under older rules: no date rather than a 500
+    return plan["next"] if plan else None
+
+
+def with_next_screens(encounters):
+    """The encounters as a list, each with `next_screen` (a date or None)."""
+    listed = list(encounters)
+    for encounter in listed:
+        encounter.next_screen = next_screen(encounter.answers)
+    return listed
+
+
+def screens_due(user, today=None, within_days=SCREENS_DUE_WITHIN_DAYS):
+    """The clinician's patients whose next tumour screen is overdue or due within
+    `within_days`, soonest first, in one query. A patient's newest encounter with a screen
+    date speaks for the patient: an older one's date has been superseded. Encounters
+    without a patient reference each stand for themselves."""
+    today = today or timezone.localdate()
+    until = today + datetime.timedelta(days=within_days)
+    with_dates = Encounter.objects.filter(
+        owner=user, answers__has_key="last_negative_screen_date"
+    ).only(*_LISTED_FIELDS)
+    seen_references = set()
+    due = []
+    for encounter in with_dates:  # newest first
+        if encounter.patient_reference:
+            if encounter.patient_reference in seen_references:
+                continue
+            seen_references.add(encounter.patient_reference)
+        encounter.next_screen = next_screen(encounter.answers)
+        if encounter.next_screen is not None and encounter.next_screen <= until:
+            encounter.screen_overdue = encounter.next_screen < today
+            due.append(encounter)
+    return sorted(due, key=lambda encounter: encounter.next_screen)
 
 
 def search(user, reference="", status=""):
     """The clinician's encounters, newest first, by part of a patient reference and status
     (or `REVIEW_DUE`: courses whose review is due or overdue, the longest waiting first)."""
-    found = Encounter.objects.filter(owner=user).only(
-        "id", "patient_reference", "status", "updated_at", "created_at"
-    )
+    found = Encounter.objects.filter(owner=user).only(*_LISTED_FIELDS)
     if reference:
         found = found.filter(patient_reference__icontains=reference)
     if status == REVIEW_DUE:
@@ -106,7 +150,7 @@ class ReviewDue:
     state: str  # upcoming, due or overdue
 
 
-def reviews_due(user, today: date | None = None):
+def reviews_due(user, today: datetime.date | None = None):
     """My courses without a review, by due date (one query): the home page's worklist."""
     today = today or timezone.localdate()
     awaiting = _awaiting_review(Encounter.objects.filter(owner=user)).only(
@@ -119,7 +163,7 @@ def reviews_due(user, today: date | None = None):
     return due
 
 
-def reviews_due_count(user, today: date | None = None):
+def reviews_due_count(user, today: datetime.date | None = None):
     """How many of my courses are due or overdue for review (the navigation's count)."""
     today = today or timezone.localdate()
     awaiting = _awaiting_review(Encounter.objects.filter(owner=user))

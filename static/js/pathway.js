@@ -19,6 +19,30 @@
     });
   }
 
+  function showOnly(block, shown) {
+    block.hidden = !shown;
+    // As with pregnancy: what is hidden is not sent.
+    block.querySelectorAll("input").forEach(function (input) {
+      input.disabled = !shown;
+    });
+  }
+
+  // The DELTA-P items matter while a tumour may still be found (screened with none found,
+  // or not screened yet); the date of the last negative screen only after a screen. The
+  // server renders them shown unless the saved status rules them out; this follows the
+  // radio at once.
+  function syncTumourQuestions(root) {
+    root.querySelectorAll("[data-tumour-risk]").forEach(function (block) {
+      var form = block.closest("form");
+      var checked = form && form.querySelector("input[name=tumour_status]:checked");
+      var status = checked ? checked.value : "";
+      showOnly(block, status === "not_found" || status === "not_screened");
+      block.querySelectorAll("[data-screen-date]").forEach(function (dateBlock) {
+        showOnly(dateBlock, status === "not_found");
+      });
+    });
+  }
+
   // The IVIG course is recorded only with a decision of followed or partly followed:
   // show its fields then. Without JavaScript they stay visible and the server ignores
   // them with another decision.
@@ -26,17 +50,17 @@
     root.querySelectorAll("[data-ivig-course]").forEach(function (block) {
       var form = block.closest("form");
       var chosen = form && form.querySelector("input[name=decision]:checked");
-      block.hidden = !(chosen && (chosen.value === "followed" || chosen.value === "partly"));
-      // Hidden fields are not sent, so nothing typed there is recorded by mistake.
-      block.querySelectorAll("input").forEach(function (input) {
-        input.disabled = block.hidden;
-      });
+      var recorded = chosen && (chosen.value === "followed" || chosen.value === "partly");
+      showOnly(block, Boolean(recorded));
     });
   }
 
   document.addEventListener("change", function (event) {
     if (event.target.name === "sex") {
       syncPregnancyQuestion(document);
+    }
+    if (event.target.name === "tumour_status") {
+      syncTumourQuestions(document);
     }
     if (event.target.name === "decision") {
       syncIvigCourse(document);
@@ -57,12 +81,14 @@
 
   document.addEventListener("htmx:load", function (event) {
     syncPregnancyQuestion(event.detail.elt);
+    syncTumourQuestions(event.detail.elt);
     syncIvigCourse(event.detail.elt);
   });
   // A refused form that came back as a whole page (the decision form posts without htmx):
   // its error summary is the first thing to hear.
   document.addEventListener("DOMContentLoaded", function () {
     syncPregnancyQuestion(document);
+    syncTumourQuestions(document);
     syncIvigCourse(document);
     var errors = document.getElementById("error-summary");
     if (errors) {

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("guidance", "0009_ivig_course"),
+        ("guidance", "0011_ivig_course"),
     ]
 
     operations = [

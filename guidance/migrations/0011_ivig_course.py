@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("guidance", "0008_reviewers"),
+        ("guidance", "0010_free_text_limits"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
