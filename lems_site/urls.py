@@ -14,6 +14,7 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/finalize/", views.finalize, name="finalize"),
     path("encounters/<uuid:encounter_id>/print/", views.print_summary, name="print"),
     path("encounters/<uuid:encounter_id>/pdf/", views.summary_pdf, name="summary_pdf"),
+    path("encounters/<uuid:encounter_id>/discard/", views.discard, name="discard"),
     path("encounters/<uuid:encounter_id>/<slug:step>/", views.step, name="step"),
     path("guideline/", views.guideline, name="guideline"),
     path("guideline/revisions/", views.guideline_revisions, name="guideline_revisions"),
