@@ -52,7 +52,7 @@ def page_of(client, url):
 def test_the_confirm_page_asks_first_and_discards_nothing(clinician_client, open_encounter):
     page = page_of(clinician_client, discard_url(open_encounter))
     assert "Discard this encounter?" in page
-    assert "MRN-DISCARD" in page
+    assert "This is the encounter of MRN-DISCARD: in progress" in page
     assert re.search(rf'<form method="post" action="{discard_url(open_encounter)}"', page)
     assert Encounter.objects.filter(pk=open_encounter.pk).exists()
     assert not AccessLog.objects.filter(action="discarded").exists()
@@ -81,7 +81,7 @@ def test_an_htmx_discard_answers_with_the_row_saying_so(clinician_client, open_e
     assert response.status_code == 200
     row = response.content.decode()
     assert row.strip().startswith('<tr class="discarded-row">')
-    assert "Discarded: MRN-DISCARD." in row
+    assert "Discarded: the encounter of MRN-DISCARD." in row
     assert "<html" not in row
     assert Encounter.all_objects.get(pk=open_encounter.pk).discarded_at is not None
 
@@ -200,11 +200,16 @@ def test_rows_without_a_reference_show_when_they_started_and_the_step_reached(
     page = page_of(clinician_client, reverse("encounter_list"))
 
     assert "(none)" not in page
-    assert "No patient reference: started 30 Nov 2026 09:05, next step: Severity" in page
-    assert "No patient reference: started 30 Nov 2026 15:40, next step: Patient" in page
-    assert "No patient reference: started 30 Nov 2026 00:15, every step answered" in page
+    assert "Not given · started 30 Nov 2026 09:05 · next step: Severity" in page
+    assert "Not given · started 30 Nov 2026 15:40 · next step: Patient" in page
+    assert "Not given · started 30 Nov 2026 00:15 · every step answered" in page
     home = page_of(clinician_client, reverse("home"))
-    assert "started 30 Nov 2026 09:05, next step: Severity" in home
+    assert "Not given · started 30 Nov 2026 09:05 · next step: Severity" in home
+    confirm = page_of(clinician_client, discard_url(first))
+    assert (
+        "This is the encounter started 30 Nov 2026 09:05 (next step: Severity), with no "
+        "patient reference: in progress" in confirm
+    )
 
 
 def test_the_lists_queries_do_not_change_with_discarded_or_unreferenced_rows(
