@@ -16,6 +16,7 @@ from guidance import pathway
 from guidance.models import AccessLog, Encounter
 from tests.paths import STEP_POSTS, answers_before, as_shown
 from tests.test_budgets import count_queries, start_session
+from tests.test_tumour_risk_pages import months_ago, worked_example_answers
 
 HTMX = {"HX-Request": "true"}
 
@@ -132,6 +133,25 @@ def test_a_discarded_encounter_vanishes_from_the_list_home_and_search(
         assert "MRN-KEPT" in page
         assert "MRN-DISCARD" not in page
         assert str(open_encounter.pk) not in page
+
+
+def test_a_discarded_encounter_vanishes_from_the_screens_due(clinician_client, make_encounter):
+    # Score 3, last negative screen 4 months ago: overdue, on the home page.
+    overdue = make_encounter(
+        patient_reference="MRN-SCREEN", answers=worked_example_answers(months_ago(4))
+    )
+    unreferenced = make_encounter(answers=worked_example_answers(months_ago(4)))
+    home = page_of(clinician_client, reverse("home"))
+    due = home[home.index('id="screens-due-heading"') : home.index("My recent encounters")]
+    assert "MRN-SCREEN" in due
+    assert "Not given · started" in due  # told apart, as in the tables
+
+    clinician_client.post(discard_url(overdue))
+    clinician_client.post(discard_url(unreferenced))
+
+    home = page_of(clinician_client, reverse("home"))
+    assert "MRN-SCREEN" not in home
+    assert "No screen is due in the next 30 days." in home
 
 
 @pytest.mark.parametrize(

@@ -552,7 +552,7 @@ def test_a_note_over_2000_characters_is_refused_with_the_limit_and_kept(
     note = "n" * 2_001
     response = clinician_client.post(
         reverse("finalize", args=[ivig_encounter.pk]),
-        {"decision": "followed", "dose_basis": "actual", "decision_note": note},
+        as_shown({"decision": "followed", "dose_basis": "actual", "decision_note": note}),
     )
     assert response.status_code == 200
     assert "Keep the note to 2,000 characters or fewer (it has 2001)" in response.text
@@ -560,7 +560,7 @@ def test_a_note_over_2000_characters_is_refused_with_the_limit_and_kept(
     assert_not_finalized(ivig_encounter)
     accepted = clinician_client.post(
         reverse("finalize", args=[ivig_encounter.pk]),
-        {"decision": "followed", "dose_basis": "actual", "decision_note": note[:2_000]},
+        as_shown({"decision": "followed", "dose_basis": "actual", "decision_note": note[:2_000]}),
     )
     assert accepted.status_code == 302
 
