@@ -98,11 +98,24 @@ class Is:
         return ((self.field, self.value),) if answers.get(self.field) == self.value else None
 
 
-class AllOf:
-    """Holds when every condition holds; its reasons are all of theirs."""
+class _Combination:
+    """Conditions joined: compared by what they hold, so a rule can be read as data."""
 
     def __init__(self, *conditions):
         self.conditions = conditions
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.conditions == other.conditions
+
+    def __hash__(self):
+        return hash((type(self), self.conditions))
+
+    def __repr__(self):
+        return f"{type(self).__name__}{self.conditions!r}"
+
+
+class AllOf(_Combination):
+    """Holds when every condition holds; its reasons are all of theirs."""
 
     def reasons(self, answers: Mapping):
         found = []
@@ -114,11 +127,8 @@ class AllOf:
         return tuple(found)
 
 
-class AnyOf:
+class AnyOf(_Combination):
     """Holds when at least one condition holds; its reasons are those of each that does."""
-
-    def __init__(self, *conditions):
-        self.conditions = conditions
 
     def reasons(self, answers: Mapping):
         # Every alternative that holds is a reason, not only the first: a clinician
@@ -194,6 +204,22 @@ RULES = (
     ("pitfall-plex-equal", _WITH_IVIG),
     ("ivig-dosing-weight", _WITH_IVIG),
 )
+
+# Which steps apply (DESIGN.md §4); the patient step always does. Each condition is whole,
+# repeating what the steps before it need, so it reads, and exports to FHIR, on its own.
+STEP_CONDITIONS = {
+    "tumour": CONFIRMED,
+    "symptomatic": CONFIRMED,
+    # dap_status answered and not adequate
+    "severity": AllOf(
+        CONFIRMED,
+        AnyOf(*(Is("dap_status", value) for value in CHOICES["dap_status"] if value != "adequate")),
+    ),
+    "ivig": _WITH_IVIG,
+}
+
+# Questions asked only on some answers of their own step, beyond the step's condition.
+QUESTION_CONDITIONS = {"pregnant": Is("sex", "female")}
 
 ALL_CODES = tuple(code for code, _ in RULES)
 LOCAL_CODES = ("out-of-scope", "dap-unavailable", "ivig-dosing-weight")
@@ -273,16 +299,11 @@ def validate(answers: Mapping) -> dict:
 
 
 def _applicable_steps(answers: Mapping) -> list[str]:
-    steps = ["patient"]
-    if CONFIRMED.reasons(answers) is None:
-        return steps
-    steps += ["tumour", "symptomatic"]
-    if answers.get("dap_status") in (None, "adequate"):
-        return steps
-    steps.append("severity")
-    if IVIG_INDICATED.reasons(answers) is not None:
-        steps.append("ivig")
-    return steps
+    return [
+        step
+        for step in STEPS
+        if step not in STEP_CONDITIONS or STEP_CONDITIONS[step].reasons(answers) is not None
+    ]
 
 
 def _in_pathway_order(pairs) -> tuple[tuple[str, str], ...]:

@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from lems_site.env import env_bool, env_int, env_list, secret_key
+from lems_site.env import env_bool, env_int, env_list, env_url, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -154,6 +154,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # every request, so a step costs no session write.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# The base of the canonical URLs of the FHIR exports (Questionnaire, PlanDefinition): names
+# that integrators store, so set it to this app's own address in production.
+FHIR_BASE_URL = env_url("FHIR_BASE_URL", "http://localhost:8000/fhir")
 
 if not DEBUG:
     # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto.

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from guidance import views
+from guidance import views, views_fhir
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,8 +13,10 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/finalize/", views.finalize, name="finalize"),
     path("encounters/<uuid:encounter_id>/print/", views.print_summary, name="print"),
     path("encounters/<uuid:encounter_id>/pdf/", views.summary_pdf, name="summary_pdf"),
+    path("encounters/<uuid:encounter_id>/fhir/", views_fhir.encounter_fhir, name="encounter_fhir"),
     path("encounters/<uuid:encounter_id>/<slug:step>/", views.step, name="step"),
     path("guideline/", views.guideline, name="guideline"),
+    path("guideline/fhir/", views_fhir.guideline_fhir, name="guideline_fhir"),
     path("guideline/revisions/", views.guideline_revisions, name="guideline_revisions"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),

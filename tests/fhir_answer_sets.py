@@ -1,0 +1,85 @@
+"""Answer sets for the FHIR proof, generated from guidance/pathway.py's own tables.
+
+A deciding field is one that some condition reads (a rule, a step's or a question's
+condition): every value of each, and for partial sets also "not answered", is combined with
+every value of the others. The other fields cannot change which codes apply; complete sets
+give them seeded values so the QuestionnaireResponse carries every kind of answer.
+"""
+
+import itertools
+import random
+
+from guidance import pathway
+
+FIELD_ORDER = [field for fields in pathway.STEP_FIELDS.values() for field in fields]
+WEIGHT_KG = 70
+
+
+def answers_read(condition):
+    if isinstance(condition, pathway.Is):
+        yield condition
+    else:
+        for part in condition.conditions:
+            yield from answers_read(part)
+
+
+def every_condition():
+    yield from (condition for _, condition in pathway.RULES)
+    yield from pathway.STEP_CONDITIONS.values()
+    yield from pathway.QUESTION_CONDITIONS.values()
+
+
+def deciding_fields():
+    read = {answer.field for condition in every_condition() for answer in answers_read(condition)}
+    return sorted(read, key=FIELD_ORDER.index)
+
+
+def _combinations(with_unanswered):
+    fields = deciding_fields()
+    options = [((None,) if with_unanswered else ()) + pathway.CHOICES[field] for field in fields]
+    for values in itertools.product(*options):
+        yield {
+            field: value for field, value in zip(fields, values, strict=True) if value is not None
+        }
+
+
+def _other_answers(rng):
+    deciding = set(deciding_fields())
+    answers = {"weight_kg": WEIGHT_KG}
+    for field in FIELD_ORDER:
+        if field in deciding or field == "weight_kg":
+            continue
+        if field == "ivig_risk_factors":
+            factors = pathway.CHOICES[field]
+            answers[field] = [factor for factor in factors if rng.random() < 0.5]
+        elif field in pathway.CHOICES:
+            answers[field] = rng.choice((None, *pathway.CHOICES[field]))
+        elif field == "height_cm":
+            answers[field] = rng.choice((None, 150, 175.5))
+    return answers
+
+
+def complete_answer_sets(seed=17):
+    """Every combination of the deciding answers, all given, at one weight."""
+    rng = random.Random(seed)
+    for deciding in _combinations(with_unanswered=False):
+        answers = {**_other_answers(rng), **deciding}
+        while True:
+            try:
+                pathway.validate(answers)
+                break
+            except pathway.AnswerError as error:  # e.g. a seeded pregnancy for a male patient
+                answers.pop(error.field)
+        yield answers
+
+
+def partial_answer_sets():
+    """Every combination of the deciding answers with at least one not given."""
+    deciding = set(deciding_fields())
+    for answers in _combinations(with_unanswered=True):
+        if set(answers) != deciding:
+            try:
+                pathway.validate(answers)
+            except pathway.AnswerError:
+                continue
+            yield answers
