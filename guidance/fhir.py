@@ -194,7 +194,9 @@ def _render(condition, top=False):
             if len(options) > 1
             else [condition.value]
         )
-        path = "".join(f".item.where(linkId = '{link_id}')" for link_id in _item_path(field))
+        # linkIds are unique, so the question's depth and its own linkId find it: naming
+        # every group on the way is longer and slower for no gain.
+        path = ".item" * (len(_item_path(field)) - 1) + f".item.where(linkId = '{field}')"
         codes = " or ".join(f"code = '{value}'" for value in values)
         return f"QuestionnaireResponse{path}.answer.value.where({codes}).exists()"
     joiner = " and " if isinstance(condition, AllOf) else " or "

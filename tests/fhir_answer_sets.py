@@ -1,9 +1,10 @@
 """Answer sets for the FHIR proof, generated from guidance/pathway.py's own tables.
 
-A deciding field is one that some condition reads (a rule, a step's or a question's
-condition): every value of each, and for partial sets also "not answered", is combined with
-every value of the others. The other fields cannot change which codes apply; complete sets
-give them seeded values so the QuestionnaireResponse carries every kind of answer.
+A deciding field is one that some condition reads: a rule's or a step's (what decides the
+codes), and with `questions=True` also a question's (what decides the form). Every value of
+each, and for partial sets also "not answered", is combined with every value of the others.
+The other fields cannot change which codes apply; complete sets give them seeded values so
+the QuestionnaireResponse carries every kind of answer.
 """
 
 import itertools
@@ -23,19 +24,24 @@ def answers_read(condition):
             yield from answers_read(part)
 
 
-def every_condition():
+def every_condition(questions):
     yield from (condition for _, condition in pathway.RULES)
     yield from pathway.STEP_CONDITIONS.values()
-    yield from pathway.QUESTION_CONDITIONS.values()
+    if questions:
+        yield from pathway.QUESTION_CONDITIONS.values()
 
 
-def deciding_fields():
-    read = {answer.field for condition in every_condition() for answer in answers_read(condition)}
+def deciding_fields(questions=False):
+    read = {
+        answer.field
+        for condition in every_condition(questions)
+        for answer in answers_read(condition)
+    }
     return sorted(read, key=FIELD_ORDER.index)
 
 
-def _combinations(with_unanswered):
-    fields = deciding_fields()
+def _combinations(with_unanswered, questions):
+    fields = deciding_fields(questions)
     options = [((None,) if with_unanswered else ()) + pathway.CHOICES[field] for field in fields]
     for values in itertools.product(*options):
         yield {
@@ -43,8 +49,8 @@ def _combinations(with_unanswered):
         }
 
 
-def _other_answers(rng):
-    deciding = set(deciding_fields())
+def _other_answers(rng, questions):
+    deciding = set(deciding_fields(questions))
     answers = {"weight_kg": WEIGHT_KG}
     for field in FIELD_ORDER:
         if field in deciding or field == "weight_kg":
@@ -59,11 +65,11 @@ def _other_answers(rng):
     return answers
 
 
-def complete_answer_sets(seed=17):
+def complete_answer_sets(questions=False, seed=17):
     """Every combination of the deciding answers, all given, at one weight."""
     rng = random.Random(seed)
-    for deciding in _combinations(with_unanswered=False):
-        answers = {**_other_answers(rng), **deciding}
+    for deciding in _combinations(with_unanswered=False, questions=questions):
+        answers = {**_other_answers(rng, questions), **deciding}
         while True:
             try:
                 pathway.validate(answers)
@@ -73,10 +79,10 @@ def complete_answer_sets(seed=17):
         yield answers
 
 
-def partial_answer_sets():
+def partial_answer_sets(questions=False):
     """Every combination of the deciding answers with at least one not given."""
-    deciding = set(deciding_fields())
-    for answers in _combinations(with_unanswered=True):
+    deciding = set(deciding_fields(questions))
+    for answers in _combinations(with_unanswered=True, questions=questions):
         if set(answers) != deciding:
             try:
                 pathway.validate(answers)
