@@ -340,7 +340,7 @@ def _related_artifact(citation):
     )
 
 
-def _action(statement, condition, base_url):
+def _action(statement, condition):
     return _without_empty(
         {
             "id": statement.code,
@@ -358,12 +358,7 @@ def _action(statement, condition, base_url):
                     },
                 }
             ],
-            "input": [
-                {
-                    "type": "QuestionnaireResponse",
-                    "profile": [canonical(base_url, "Questionnaire", QUESTIONNAIRE_ID)],
-                }
-            ],
+            "input": [{"type": "QuestionnaireResponse"}],
         }
     )
 
@@ -391,8 +386,17 @@ def plan_definition(revision, statements, base_url):
             },
             "description": guideline.scope_note,
             "usage": guideline.disclaimer,
+            # The conditions read answers to this Questionnaire.
+            "relatedArtifact": [
+                {
+                    "type": "depends-on",
+                    "display": "The pathway's questions",
+                    "resource": f"{canonical(base_url, 'Questionnaire', QUESTIONNAIRE_ID)}"
+                    f"|{revision.number}",
+                }
+            ],
             "action": [
-                _action(statements[code], condition, base_url)
+                _action(statements[code], condition)
                 for code, condition in pathway.RULES
                 if code in statements
             ],
