@@ -1,10 +1,11 @@
-"""Dose arithmetic of the LEMS IVIG pathway: IVIG (with its dosing weight and vial totals)
-and alternate-day prednisone.
+"""Dose arithmetic of the LEMS IVIG pathway: IVIG (with its dosing weight and vial totals),
+the IVIG course a clinician prescribes, and alternate-day prednisone.
 
 Plain functions over numbers, no Django. The figures come from DESIGN.md §4 ("Doses" and
 "Dosing weight and vials"): IVIG 1-2 g/kg over 2-5 days, prednisone 1.5 mg/kg on alternate
 days to at most 100 mg, and the local dosing-weight rule (Devine ideal body weight,
-adjusted body weight, Australian exclusions, Ontario's rounding to the nearest 5 g).
+adjusted body weight, Australian exclusions, Ontario's rounding to the nearest 5 g) and
+"The IVIG course prescribed".
 
 Arithmetic runs in Decimal on the decimal text of each input, so a dose that lands exactly
 on a half (1.5 x 33.3 kg = 49.95 mg) rounds up, not down through a binary float's
@@ -27,6 +28,9 @@ ADJUSTED_WEIGHT_MIN_HEIGHT_CM = Decimal(152)
 VIAL_STEP_G = Decimal(5)
 
 TENTH = Decimal("0.1")
+# The course a clinician prescribes: the guideline's 1-2 g/kg over 2-5 days.
+COURSE_G_PER_KG_RANGE = (Decimal("1.0"), Decimal("2.0"))
+COURSE_DAYS_RANGE = (2, 5)
 
 
 def ivig_dose(weight_kg, height_cm=None, sex=None, pregnant=None) -> dict:
@@ -56,6 +60,39 @@ def ivig_dose(weight_kg, height_cm=None, sex=None, pregnant=None) -> dict:
             _nearest_vial_step(low_total),
             _nearest_vial_step(high_total),
         ),
+    }
+
+
+def ivig_course(g_per_kg, days, dosing_weight_kg) -> dict:
+    """The IVIG course prescribed: g/kg (1.0-2.0, one decimal) over `days` (2-5).
+
+    Returns {"g_per_kg", "days", "dosing_weight_kg", "total_g" (g/kg x weight, rounded half
+    up to 0.1), "rounded_total_g" (to the nearest 5 g, an int), "daily_g" (the rounded total
+    / days, to 0.1)}: 2.0 g/kg x 82.3 kg = 164.6 g, 165 g, over 5 days 33.0 g a day.
+    A value outside its range raises ValueError naming the argument.
+    """
+    dose = _course_number("g_per_kg", g_per_kg)
+    low, high = COURSE_G_PER_KG_RANGE
+    if not low <= dose <= high:
+        raise ValueError(f"g_per_kg: must be between {low} and {high} g/kg")
+    if dose != dose.quantize(TENTH):
+        raise ValueError("g_per_kg: must have at most one decimal")
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise ValueError("days: must be a whole number")
+    if not COURSE_DAYS_RANGE[0] <= days <= COURSE_DAYS_RANGE[1]:
+        raise ValueError(f"days: must be between {COURSE_DAYS_RANGE[0]} and {COURSE_DAYS_RANGE[1]}")
+    weight = _course_number("dosing_weight_kg", dosing_weight_kg)
+    if weight <= 0:
+        raise ValueError("dosing_weight_kg: must be above 0")
+    total = _tenth(dose * weight)
+    rounded_total = _nearest_vial_step(total)
+    return {
+        "g_per_kg": float(dose),
+        "days": days,
+        "dosing_weight_kg": float(weight),
+        "total_g": float(total),
+        "rounded_total_g": rounded_total,
+        "daily_g": _float(Decimal(rounded_total) / days),
     }
 
 
@@ -91,6 +128,18 @@ def _dosing_weight_reason(actual, adjusted, height_cm, sex, pregnant) -> str:
     if actual <= adjusted:
         return "actual_not_above_adjusted"
     return "adjusted"
+
+
+def _course_number(name: str, number) -> Decimal:
+    if isinstance(number, bool) or not isinstance(number, (int, float, Decimal, str)):
+        raise ValueError(f"{name}: must be a number")
+    try:
+        amount = _decimal(number)
+    except ArithmeticError:  # decimal.InvalidOperation
+        raise ValueError(f"{name}: must be a number") from None
+    if not amount.is_finite():
+        raise ValueError(f"{name}: must be a number")
+    return amount
 
 
 def _decimal(number) -> Decimal:

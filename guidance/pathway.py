@@ -9,7 +9,9 @@ what a partly filled pathway needs: a statement appears only once it is certainl
 the answers that made it true are its reasons.
 """
 
+import datetime
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +29,17 @@ STEP_FIELDS = {
         "sex",
         "pregnant",
     ),
-    "tumour": ("tumour_status", "smoking"),
+    "tumour": (
+        "tumour_status",
+        "smoking",
+        # The DELTA-P items (DESIGN.md §4 "Tumour risk"), scored in guidance/tumour_risk.py.
+        "onset_age_50_or_over",
+        "weight_loss_5_percent",
+        "bulbar_involvement",
+        "erectile_dysfunction",
+        "karnofsky_below_70",
+        "last_negative_screen_date",
+    ),
     "symptomatic": ("dap_status",),
     "severity": ("weakness", "rapid_improvement_needed", "immunosuppression"),
     "ivig": ("plasma_exchange_available", "ivig_risk_factors"),
@@ -39,6 +51,11 @@ CHOICES = {
     "pregnant": ("yes", "no"),
     "tumour_status": ("found", "not_found", "not_screened"),
     "smoking": ("current", "former", "never"),
+    "onset_age_50_or_over": ("yes", "no"),
+    "weight_loss_5_percent": ("yes", "no"),
+    "bulbar_involvement": ("yes", "no"),
+    "erectile_dysfunction": ("yes", "no"),
+    "karnofsky_below_70": ("yes", "no"),
     "dap_status": ("not_started", "adequate", "inadequate", "not_tolerated"),
     "weakness": ("mild", "moderate", "severe"),
     "rapid_improvement_needed": ("yes", "no"),
@@ -52,6 +69,12 @@ _OPTIONAL_FIELDS = (
     "height_cm",
     "sex",
     "pregnant",
+    "onset_age_50_or_over",
+    "weight_loss_5_percent",
+    "bulbar_involvement",
+    "erectile_dysfunction",
+    "karnofsky_below_70",
+    "last_negative_screen_date",
     "ivig_risk_factors",
 )
 REQUIRED_FIELDS = {
@@ -151,6 +174,10 @@ DAP_NOT_TOLERATED = Is("dap_status", "not_tolerated")  # DX
 SEVERE_WEAKNESS = Is("weakness", "severe")  # SEV
 RAPID_IMPROVEMENT = Is("rapid_improvement_needed", "yes")  # RAP
 AWAITING_IMMUNOSUPPRESSION = Is("immunosuppression", "starting")  # BR
+IMMUNOSUPPRESSION_ESTABLISHED = Is("immunosuppression", "established")
+NOT_SEVERE_WEAKNESS = AnyOf(Is("weakness", "mild"), Is("weakness", "moderate"))
+NO_RAPID_IMPROVEMENT = Is("rapid_improvement_needed", "no")
+SCREENING_OPEN = AnyOf(TUMOUR_NOT_FOUND, NOT_SCREENED)  # N or U
 SYMPTOMATIC_NOT_ENOUGH = AnyOf(DAP_INADEQUATE, DAP_NOT_TOLERATED)  # IS
 IVIG_INDICATED = AllOf(  # IVIG
     SYMPTOMATIC_NOT_ENOUGH,
@@ -203,6 +230,23 @@ RULES = (
     ("pitfall-ivig-risks", _WITH_IVIG),
     ("pitfall-plex-equal", _WITH_IVIG),
     ("ivig-dosing-weight", _WITH_IVIG),
+    (
+        "prednisone-established",
+        AllOf(CONFIRMED, SYMPTOMATIC_NOT_ENOUGH, IMMUNOSUPPRESSION_ESTABLISHED),
+    ),
+    # IVIG by the bridging route alone: neither severe weakness nor rapid improvement.
+    (
+        "ivig-bridge-only",
+        AllOf(
+            CONFIRMED,
+            SYMPTOMATIC_NOT_ENOUGH,
+            AWAITING_IMMUNOSUPPRESSION,
+            NOT_SEVERE_WEAKNESS,
+            NO_RAPID_IMPROVEMENT,
+        ),
+    ),
+    ("delta-p", AllOf(CONFIRMED, SCREENING_OPEN)),
+    ("screening-schedule", AllOf(CONFIRMED, SCREENING_OPEN)),
 )
 
 # Which steps apply (DESIGN.md §4); the patient step always does. Each condition is whole,
@@ -222,7 +266,15 @@ STEP_CONDITIONS = {
 QUESTION_CONDITIONS = {"pregnant": Is("sex", "female")}
 
 ALL_CODES = tuple(code for code, _ in RULES)
-LOCAL_CODES = ("out-of-scope", "dap-unavailable", "ivig-dosing-weight")
+LOCAL_CODES = (
+    "out-of-scope",
+    "dap-unavailable",
+    "ivig-dosing-weight",
+    "prednisone-established",
+    "ivig-bridge-only",
+    "delta-p",
+    "screening-schedule",
+)
 
 
 def evaluate(answers: Mapping) -> Outcome:
@@ -270,8 +322,9 @@ def validate(answers: Mapping) -> dict:
     """The answers checked and normalised; raises AnswerError (a ValueError) on a bad one.
 
     Every answer is checked, also in steps that do not apply, so a stale bad value cannot
-    hide. Not answered (None or "") is left out; weight and height become floats and the
-    risk factors a tuple in the order of CHOICES.
+    hide. Not answered (None or "") is left out; weight and height become floats, the
+    risk factors a tuple in the order of CHOICES, and the screen date an ISO date string
+    (a `datetime.date` is accepted too).
     """
     unknown = sorted(str(field) for field in answers if field not in _STEP_OF_FIELD)
     if unknown:
@@ -290,6 +343,8 @@ def validate(answers: Mapping) -> dict:
             normalised[field] = _patient_reference(value)
         elif field == "ivig_risk_factors":
             normalised[field] = _risk_factors(value)
+        elif field == "last_negative_screen_date":
+            normalised[field] = _iso_date(field, value)
         else:
             normalised[field] = _choice(field, value)
 
@@ -331,6 +386,21 @@ def _number_in_range(field: str, value, bounds: tuple, unit: str) -> float:
     if not low <= number <= high:
         raise AnswerError(field, f"must be between {low} and {high} {unit}")
     return number
+
+
+def _iso_date(field: str, value) -> str:
+    # Only the shape is the engine's: "not in the future" depends on today, the form's job.
+    if isinstance(value, datetime.datetime):
+        raise AnswerError(field, "must be a date, not a date and time")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    # fromisoformat alone would also take "20261201" and week dates such as "2026-W49-2".
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise AnswerError(field, "must be a date written YYYY-MM-DD")
+    try:
+        return datetime.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise AnswerError(field, "must be a date written YYYY-MM-DD") from None
 
 
 def _patient_reference(value) -> str:

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from guidance.dosing import ivig_dose, prednisone_dose
+from guidance.dosing import ivig_course, ivig_dose, prednisone_dose
 
 
 def devine_and_adjusted(weight_kg, height_cm, sex):
@@ -252,3 +252,65 @@ def test_doses_are_floats_and_vials_whole_grams():
     assert all(type(figure) is float for figure in figures)
     assert all(type(grams) is int for grams in dose["vials_total_g"])
     assert type(prednisone_dose(30)["mg"]) is float
+
+
+# The IVIG course prescribed (DESIGN.md §4 "The IVIG course prescribed")
+
+
+def test_the_course_for_70_kg_at_2_g_per_kg_over_5_days_is_28_g_a_day():
+    assert ivig_course(2.0, 5, 70) == {
+        "g_per_kg": 2.0,
+        "days": 5,
+        "dosing_weight_kg": 70.0,
+        "total_g": 140.0,
+        "rounded_total_g": 140,
+        "daily_g": 28.0,
+    }
+
+
+def test_the_designs_course_rounds_164_6_g_to_165_g_and_divides_the_rounded_total():
+    course = ivig_course("2.0", 5, "82.3")
+    assert (course["total_g"], course["rounded_total_g"], course["daily_g"]) == (164.6, 165, 33.0)
+
+
+@pytest.mark.parametrize(
+    ("g_per_kg", "days", "weight", "total_g", "rounded_total_g", "daily_g"),
+    [
+        (1.0, 2, 30, 30.0, 30, 15.0),
+        (1.5, 3, 66.7, 100.1, 100, 33.3),  # 1.5 x 66.7 = 100.05 -> 100.1 (half up); 100 / 3
+        (1.3, 4, 51.5, 67.0, 65, 16.3),  # 66.95 -> 67.0; 67.0 -> 65 g; 65 / 4 = 16.25 -> 16.3
+        (1.1, 2, 77.5, 85.3, 85, 42.5),  # 85.25 -> 85.3 (half up, not 85.2 through a float)
+        (1.0, 5, 62.5, 62.5, 65, 13.0),  # 62.5 g is half way: up to 65 g
+        (2.0, 2, 250, 500.0, 500, 250.0),
+    ],
+)
+def test_the_course_total_rounds_half_up_then_to_5_g_and_the_daily_dose_follows_it(
+    g_per_kg, days, weight, total_g, rounded_total_g, daily_g
+):
+    course = ivig_course(g_per_kg, days, weight)
+    assert course["total_g"] == total_g
+    assert course["rounded_total_g"] == rounded_total_g
+    assert course["daily_g"] == daily_g
+
+
+@pytest.mark.parametrize(
+    ("g_per_kg", "days", "weight", "message"),
+    [
+        (2.5, 5, 70, "g_per_kg: must be between 1.0 and 2.0 g/kg"),
+        (0.9, 5, 70, "g_per_kg: must be between 1.0 and 2.0 g/kg"),
+        (1.25, 5, 70, "g_per_kg: must have at most one decimal"),
+        ("two", 5, 70, "g_per_kg: must be a number"),
+        (True, 5, 70, "g_per_kg: must be a number"),
+        (2.0, 1, 70, "days: must be between 2 and 5"),
+        (2.0, 6, 70, "days: must be between 2 and 5"),
+        (2.0, 2.5, 70, "days: must be a whole number"),
+        (2.0, 5, "nan", "dosing_weight_kg: must be a number"),
+        (2.0, 5, 0, "dosing_weight_kg: must be above 0"),
+    ],
+)
+def test_a_course_outside_the_guidelines_range_is_refused_with_a_message(
+    g_per_kg, days, weight, message
+):
+    with pytest.raises(ValueError) as caught:
+        ivig_course(g_per_kg, days, weight)
+    assert str(caught.value) == message

@@ -5,6 +5,7 @@ restatement of the rules table written here in the table's own predicates (C, P,
 D0, DI, DX, SEV, RAP, BR, IS, IVIG), independently of how the engine encodes them.
 """
 
+import datetime
 import itertools
 import math
 
@@ -58,7 +59,21 @@ GUIDELINE_CODES = (
     "pitfall-ivig-risks",
     "pitfall-plex-equal",
 )
-CANONICAL_ORDER = ("out-of-scope", "dap-unavailable", *GUIDELINE_CODES, "ivig-dosing-weight")
+LATER_LOCAL_CODES = (
+    "ivig-dosing-weight",
+    "prednisone-established",
+    "ivig-bridge-only",
+    "delta-p",
+    "screening-schedule",
+)
+CANONICAL_ORDER = ("out-of-scope", "dap-unavailable", *GUIDELINE_CODES, *LATER_LOCAL_CODES)
+DELTA_P_ITEMS = (
+    "onset_age_50_or_over",
+    "weight_loss_5_percent",
+    "bulbar_involvement",
+    "erectile_dysfunction",
+    "karnofsky_below_70",
+)
 
 # The answers that decide which codes show, with None for "not answered yet".
 DECIDING_VALUES = {
@@ -98,6 +113,9 @@ def shown_when(answers):
     SEV = answers.get("weakness") == "severe"
     RAP = answers.get("rapid_improvement_needed") == "yes"
     BR = answers.get("immunosuppression") == "starting"
+    ESTABLISHED = answers.get("immunosuppression") == "established"
+    MILD_OR_MODERATE = answers.get("weakness") in ("mild", "moderate")
+    NO_RAP = answers.get("rapid_improvement_needed") == "no"
     IS = DI or DX
     IVIG = IS and (SEV or RAP or BR)
     return {
@@ -131,6 +149,10 @@ def shown_when(answers):
         "pitfall-plex-equal": C and IVIG,
         "pitfall-ivig-first-line": C and D0 and (SEV or RAP),
         "ivig-dosing-weight": C and IVIG,
+        "prednisone-established": C and IS and ESTABLISHED,
+        "ivig-bridge-only": C and IS and BR and MILD_OR_MODERATE and NO_RAP,
+        "delta-p": C and (N or U),
+        "screening-schedule": C and (N or U),
     }
 
 
@@ -169,7 +191,16 @@ def test_steps_and_their_fields_are_those_of_the_design():
             "sex",
             "pregnant",
         ),
-        "tumour": ("tumour_status", "smoking"),
+        "tumour": (
+            "tumour_status",
+            "smoking",
+            "onset_age_50_or_over",
+            "weight_loss_5_percent",
+            "bulbar_involvement",
+            "erectile_dysfunction",
+            "karnofsky_below_70",
+            "last_negative_screen_date",
+        ),
         "symptomatic": ("dap_status",),
         "severity": ("weakness", "rapid_improvement_needed", "immunosuppression"),
         "ivig": ("plasma_exchange_available", "ivig_risk_factors"),
@@ -193,6 +224,11 @@ def test_choices_are_the_values_of_the_design_table():
         "pregnant": ("yes", "no"),
         "tumour_status": ("found", "not_found", "not_screened"),
         "smoking": ("current", "former", "never"),
+        "onset_age_50_or_over": ("yes", "no"),
+        "weight_loss_5_percent": ("yes", "no"),
+        "bulbar_involvement": ("yes", "no"),
+        "erectile_dysfunction": ("yes", "no"),
+        "karnofsky_below_70": ("yes", "no"),
         "dap_status": ("not_started", "adequate", "inadequate", "not_tolerated"),
         "weakness": ("mild", "moderate", "severe"),
         "rapid_improvement_needed": ("yes", "no"),
@@ -210,8 +246,16 @@ def test_limits_are_adult_weight_and_height_and_a_64_character_reference():
 
 def test_all_codes_are_scope_then_the_guideline_table_then_local_ones():
     assert ALL_CODES == CANONICAL_ORDER
-    assert len(set(ALL_CODES)) == 30
-    assert LOCAL_CODES == ("out-of-scope", "dap-unavailable", "ivig-dosing-weight")
+    assert len(set(ALL_CODES)) == 34
+    assert LOCAL_CODES == (
+        "out-of-scope",
+        "dap-unavailable",
+        "ivig-dosing-weight",
+        "prednisone-established",
+        "ivig-bridge-only",
+        "delta-p",
+        "screening-schedule",
+    )
 
 
 # The rules table over every combination of answers
@@ -230,6 +274,43 @@ def test_every_combination_shows_exactly_the_codes_of_the_rules_table_in_order(o
 def test_the_combinations_reach_every_code(outcomes):
     reached = {code for _, outcome in outcomes for code in outcome.codes}
     assert reached == set(CANONICAL_ORDER)
+
+
+def test_the_tumour_risk_answers_change_no_code(outcomes):
+    all_yes = {**dict.fromkeys(DELTA_P_ITEMS, "yes"), "last_negative_screen_date": "2026-06-30"}
+    all_no = dict.fromkeys(DELTA_P_ITEMS, "no")
+    wrong = [
+        answers
+        for answers, outcome in outcomes[::7]  # a spread sample: the full set is checked above
+        for extra in (all_yes, all_no)
+        if evaluate({**answers, **extra}).codes != outcome.codes
+    ]
+    assert wrong == []
+
+
+def test_the_established_immunosuppression_note_comes_with_the_prednisone_dose():
+    outcome = evaluate(answers_with(immunosuppression="established"))
+    assert outcome.codes[-3:] == ("prednisone-established", "delta-p", "screening-schedule")
+    assert outcome.reasons["prednisone-established"] == (
+        ("diagnosis_confirmed", "yes"),
+        ("dap_status", "inadequate"),
+        ("immunosuppression", "established"),
+    )
+    assert outcome.doses["prednisone"] == prednisone_dose(70)
+
+
+def test_ivig_as_a_bridge_only_needs_rapid_improvement_answered_no():
+    bridge = {
+        "diagnosis_confirmed": "yes",
+        "dap_status": "inadequate",
+        "weakness": "moderate",
+        "immunosuppression": "starting",
+    }
+    assert "ivig-bridge-only" not in evaluate(bridge).codes
+    outcome = evaluate({**bridge, "rapid_improvement_needed": "no"})
+    assert "ivig-bridge-only" in outcome.codes
+    assert "ivig-when-bridge" in outcome.codes
+    assert "ivig-bridge-only" not in evaluate({**bridge, "rapid_improvement_needed": "yes"}).codes
 
 
 def test_answers_from_later_steps_do_not_change_the_codes_for_the_ivig_step():
@@ -360,6 +441,8 @@ def test_adequate_3_4_dap_makes_severity_and_ivig_answers_irrelevant():
         "dap-qmg-benefit",
         "dap-cmap-benefit",
         "dap-evidence-quality",
+        "delta-p",  # the tumour was screened for, none found: the score applies
+        "screening-schedule",
     )
     assert outcome.priority == {}
     assert outcome.doses == {}
@@ -676,6 +759,11 @@ def test_an_unknown_field_is_refused():
         ("rapid_improvement_needed", 1),
         ("immunosuppression", "planned"),
         ("plasma_exchange_available", "soon"),
+        ("onset_age_50_or_over", "62"),
+        ("weight_loss_5_percent", True),
+        ("bulbar_involvement", "Yes"),
+        ("erectile_dysfunction", "unknown"),
+        ("karnofsky_below_70", 60),
     ],
 )
 def test_an_unknown_value_is_refused(field, value):
@@ -702,6 +790,30 @@ def test_pregnancy_in_a_male_patient_is_a_contradiction_named_on_pregnant():
 def test_not_pregnant_male_and_pregnant_female_are_accepted():
     assert validate({"sex": "male", "pregnant": "no"}) == {"sex": "male", "pregnant": "no"}
     assert validate({"sex": "female", "pregnant": "yes"}) == {"sex": "female", "pregnant": "yes"}
+
+
+@pytest.mark.parametrize(
+    "screen_date",
+    ["2026-02-30", "30/11/2026", "20261130", "2026-W49-1", "2026-11-30T10:00", 20261130,
+     datetime.datetime(2026, 11, 30, 10, 0)],
+)  # fmt: skip
+def test_a_screen_date_that_is_not_an_iso_date_is_refused(screen_date):
+    error = refusal({"last_negative_screen_date": screen_date})
+    assert error.field == "last_negative_screen_date"
+    assert str(error).startswith("last_negative_screen_date: must be a date")
+
+
+def test_a_screen_date_is_kept_as_an_iso_string_also_when_given_as_a_date():
+    for given in ("2026-11-30", datetime.date(2026, 11, 30)):
+        assert validate({"last_negative_screen_date": given}) == {
+            "last_negative_screen_date": "2026-11-30"
+        }
+
+
+def test_the_tumour_risk_items_are_optional_yes_or_no():
+    answers = dict.fromkeys(DELTA_P_ITEMS, "yes")
+    assert validate(answers) == answers
+    assert validate(dict.fromkeys(DELTA_P_ITEMS, "")) == {}
 
 
 def test_an_unknown_risk_factor_is_refused():

@@ -2,9 +2,15 @@
 
 Idempotent, and additive only: it creates what is missing (the guideline, its published
 revision 1, its citations, sections and statements) and never touches a row that exists,
-so an editor's change is never overwritten and a second run changes nothing. It adds only
-to the published revision, and only while no draft is open: a restored statement would
-otherwise be missing from the draft that replaces it.
+so an editor's change is never overwritten and a second run changes nothing.
+
+Run it once per release, by IT, after `migrate`: a release whose engine can show new
+statements ships their seed text here, and this adds every seed statement and citation
+missing from the published revision and from the open draft, if there is one (a draft
+that lacked them could not be submitted). This is a release step, not an editor's change:
+it bypasses review, and each row it adds is recorded in the content history with the
+reason `RELEASE_CHANGE_REASON`. Editors then change the added text through a draft as
+usual.
 """
 
 import datetime
@@ -25,12 +31,16 @@ from guidance.models import (
 )
 
 FIRST_CHANGE_SUMMARY = "First revision, as loaded from the source text."
+RELEASE_CHANGE_REASON = "Added by load_guideline: seed content of a software release."
 
 CONTENT_FILE = Path(__file__).resolve().parents[2] / "content" / "lems_ivig.yaml"
 
 
 class Command(BaseCommand):
-    help = "Load the LEMS IVIG guideline (statements, sections, citations) if not yet loaded."
+    help = (
+        "Load the LEMS IVIG guideline, or add the seed statements and citations a release "
+        "brings to the published revision and the open draft (never changes existing rows)."
+    )
     # The content check would only warn that the guideline is not loaded: this loads it.
     requires_system_checks = []
 
@@ -46,7 +56,10 @@ class Command(BaseCommand):
 
 
 def load_content(content):
-    """Create whatever of `content` is missing; returns how many of each kind were added."""
+    """Create whatever of `content` is missing; returns how many of each kind were added.
+
+    The published revision and the open draft (if any) each get what they lack.
+    """
     added = dict.fromkeys(["guidelines", "citations", "sections", "statements"], 0)
     attributes = dict(content["guideline"])
     number = attributes.pop("revision", 1)
@@ -62,43 +75,63 @@ def load_content(content):
             change_summary=FIRST_CHANGE_SUMMARY,
             published_at=datetime.datetime.combine(revision_date, datetime.time(), datetime.UTC),
         )
-    if guideline.revisions.filter(status__in=OPEN_STATUSES).exists():
-        return added  # a draft is open: the editors' work decides what the next one holds
-    revision = guideline.revisions.get(status=Revision.Status.PUBLISHED)
+    revisions = guideline.revisions.filter(
+        status__in=[Revision.Status.PUBLISHED, *OPEN_STATUSES]
+    ).order_by("number")
+    for revision in revisions:
+        _add_missing(revision, content, added)
+    return added
 
+
+def _add_missing(revision, content, added):
     citations = {}
     for entry in content["citations"]:
         fields = dict(entry)
-        citation, created = Citation.objects.get_or_create(
-            revision=revision, number=fields.pop("number"), defaults=fields
-        )
-        citations[citation.number] = citation
-        added["citations"] += created
+        number = fields.pop("number")
+        citation = revision.citations.filter(number=number).first()
+        if citation is None:
+            citation = _create(Citation, revision=revision, number=number, **fields)
+            added["citations"] += 1
+        citations[number] = citation
 
     existing_codes = set(revision.statements.values_list("code", flat=True))
     for section_order, entry in enumerate(content["sections"], start=1):
         fields = dict(entry)
         statements = fields.pop("statements")
-        section, created = Section.objects.get_or_create(
-            revision=revision, order=section_order, defaults=fields
+        missing = [item for item in statements if item["code"] not in existing_codes]
+        # Found by title first: an editor may have added or moved sections in a draft.
+        section = (
+            revision.sections.filter(title=fields["title"]).first()
+            or revision.sections.filter(order=section_order).first()
         )
-        added["sections"] += created
+        if section is None:
+            section = _create(Section, revision=revision, order=section_order, **fields)
+            added["sections"] += 1
         for statement_order, statement_entry in enumerate(statements, start=1):
-            if statement_entry["code"] in existing_codes:
+            if statement_entry not in missing:
                 continue
             statement_fields = dict(statement_entry)
             numbers = statement_fields.pop("citations", [])
-            statement = Statement.objects.create(
+            statement = _create(
+                Statement,
                 revision=revision,
                 section=section,
                 order=statement_order,
                 **statement_fields,
             )
             for citation_order, number in enumerate(numbers, start=1):
-                StatementCitation.objects.create(
+                _create(
+                    StatementCitation,
                     statement=statement,
                     citation=citations[number],
                     order=citation_order,
                 )
             added["statements"] += 1
-    return added
+
+
+def _create(model, **fields):
+    """A new row whose history entry says it came with a release, not from an editor."""
+    row = model(**fields)
+    row._change_reason = RELEASE_CHANGE_REASON
+    row.save()
+    return row

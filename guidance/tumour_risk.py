@@ -1,0 +1,130 @@
+"""Tumour risk in LEMS: the DELTA-P score and the screening schedule after a negative screen.
+
+Pure Python, no Django. The figures are DESIGN.md §4 "Tumour risk" (local content,
+citations 10-13 of the guideline's references): the Dutch-English LEMS Tumour Association
+Prediction score gives one point for each of six items present at onset or within 3 months
+of it; the share with small-cell lung cancer (SCLC) by score is that of the prospective
+cohort (Maddison 2020), beside the derivation study's figure where its abstract gives one
+(Titulaer 2011); the schedule by score is the one its authors suggest.
+"""
+
+import calendar
+import datetime
+
+from guidance import pathway
+
+# The items in the order the score is shown; "smoking_at_diagnosis" is `smoking = current`.
+ITEMS = (
+    "onset_age_50_or_over",
+    "weight_loss_5_percent",
+    "smoking_at_diagnosis",
+    "bulbar_involvement",
+    "erectile_dysfunction",
+    "karnofsky_below_70",
+)
+
+# Maddison P et al., Sci Rep 2020 (citation 11): prospective cohort, SCLC % by score.
+PROSPECTIVE_COHORT_SIZE = 87
+SCLC_PERCENT = {0: 0.0, 1: 18.8, 2: 45.0, 3: 55.5, 4: 85.7, 5: 87.5, 6: 100.0}
+# Titulaer MJ et al., J Clin Oncol 2011 (citation 10): the abstract gives no figure for
+# scores 2 and 3, so None there means "not reported", never zero.
+DERIVATION_COHORTS = (("Dutch", 107), ("British", 112))
+DERIVATION_SCLC_PERCENT = {0: 0.0, 1: 2.6, 2: None, 3: None, 4: 93.5, 5: 96.6, 6: 100.0}
+NOT_REPORTED = "not reported"
+
+SCHEDULE_3M_THEN_6M = "3m_then_6m_2y"
+SCHEDULE_6M = "6m_2y"
+SCHEDULE_6M_ONCE = "6m_once"
+# The schedule in the words of the local statement `screening-schedule`.
+SCHEDULE_WORDS = {
+    SCHEDULE_3M_THEN_6M: "screen again at 3 months, then every 6 months for at least 2 years",
+    SCHEDULE_6M: "every 6 months for at least 2 years",
+    SCHEDULE_6M_ONCE: "once more at 6 months, and stop if it is negative",
+}
+# Months after the last negative screen: the dates "up to 2 years" after it, 24 included.
+SCHEDULE_MONTHS = {
+    SCHEDULE_3M_THEN_6M: (3, 9, 15, 21),
+    SCHEDULE_6M: (6, 12, 18, 24),
+    SCHEDULE_6M_ONCE: (6,),
+}
+
+
+def delta_p(answers) -> dict | None:
+    """The DELTA-P score of these pathway answers, or None when it does not apply yet.
+
+    None when the diagnosis is not confirmed, the tumour status is unanswered or `found`,
+    or an item that applies is unanswered (smoking included; erectile dysfunction does not
+    apply, and counts 0, when sex is `female`). Otherwise::
+
+        {"score": 0-6,
+         "items": names of the items present, in the order of ITEMS,
+         "sclc_percent": SCLC % at that score in the prospective cohort,
+         "prospective_cohort_size": 87,
+         "derivation_sclc_percent": the derivation study's figure, None if not reported,
+         "derivation_cohorts": (("Dutch", 107), ("British", 112)),
+         "schedule": "3m_then_6m_2y" | "6m_2y" | "6m_once"}
+
+    Bad answers raise the engine's AnswerError (a ValueError naming the field).
+    """
+    answers = pathway.validate(answers)
+    if answers.get("diagnosis_confirmed") != "yes":
+        return None
+    if answers.get("tumour_status") not in ("not_found", "not_screened"):
+        return None
+    if answers.get("smoking") is None:
+        return None
+    present = {"smoking_at_diagnosis": answers["smoking"] == "current"}
+    for item in ITEMS:
+        if item == "smoking_at_diagnosis":
+            continue
+        if item == "erectile_dysfunction" and answers.get("sex") == "female":
+            present[item] = False  # not asked of a woman; a stale answer does not count
+            continue
+        if answers.get(item) is None:
+            return None
+        present[item] = answers[item] == "yes"
+    items = tuple(item for item in ITEMS if present[item])
+    score = len(items)
+    return {
+        "score": score,
+        "items": items,
+        "sclc_percent": SCLC_PERCENT[score],
+        "prospective_cohort_size": PROSPECTIVE_COHORT_SIZE,
+        "derivation_sclc_percent": DERIVATION_SCLC_PERCENT[score],
+        "derivation_cohorts": DERIVATION_COHORTS,
+        "schedule": schedule_for(score),
+    }
+
+
+def schedule_for(score: int) -> str:
+    """The screening schedule after a negative screen for a DELTA-P score."""
+    if score >= 3:
+        return SCHEDULE_3M_THEN_6M
+    if score == 2:
+        return SCHEDULE_6M
+    return SCHEDULE_6M_ONCE
+
+
+def screening_dates(schedule: str, last_negative_screen) -> dict:
+    """The screens due after a negative screen on `last_negative_screen` (a date or ISO text).
+
+    Returns {"next": the first date, "dates": every date up to 2 years after the screen}.
+    Each date is counted from the screen date itself, not from the date before it, and a
+    day the month lacks becomes that month's last day: 31 August + 6 months is 28 (or 29)
+    February, and + 12 months is 31 August again.
+    """
+    if schedule not in SCHEDULE_MONTHS:
+        raise ValueError(f"schedule: {schedule!r} is not one of {', '.join(SCHEDULE_MONTHS)}")
+    if not isinstance(last_negative_screen, datetime.date):
+        # The engine's own check and message, so a form shows the same words.
+        iso = pathway.validate({"last_negative_screen_date": last_negative_screen})
+        last_negative_screen = datetime.date.fromisoformat(iso["last_negative_screen_date"])
+    dates = tuple(add_months(last_negative_screen, months) for months in SCHEDULE_MONTHS[schedule])
+    return {"next": dates[0], "dates": dates}
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """`day` moved on by whole calendar months, kept within the month it lands in."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
