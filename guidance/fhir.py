@@ -22,7 +22,7 @@ from django.utils.html import format_html, format_html_join
 
 from guidance import pathway
 from guidance.forms import FIELD_LABELS, STEP_TITLES, VALUE_LABELS
-from guidance.pathway import AllOf, AnyOf, Is
+from guidance.pathway import AllOf, AnyOf, Is, IsNot
 
 QUESTIONNAIRE_ID = "lems-ivig-pathway"
 PLAN_DEFINITION_ID = "lems-ivig-guideline"
@@ -34,6 +34,10 @@ _STEP_OF_FIELD = {field: step for step, fields in pathway.STEP_FIELDS.items() fo
 # The patient is the resource's subject (by its pseudonymous identifier), not an answer.
 _NOT_QUESTIONS = ("patient_reference",)
 _RANGES = {"weight_kg": pathway.WEIGHT_RANGE_KG, "height_cm": pathway.HEIGHT_RANGE_CM}
+
+
+def _is_date(field):
+    return field.endswith("_date")
 
 
 def canonical(base_url, kind, resource_id):
@@ -61,11 +65,11 @@ def enable_levels(condition):
         return []
     required, alternatives = [], []
     for part in _flatten(AllOf, (condition,)):
-        if isinstance(part, Is):
+        if isinstance(part, (Is, IsNot)):
             required.append(part)
             continue
         options = tuple(_flatten(AnyOf, part.conditions))
-        if not all(isinstance(option, Is) for option in options):
+        if not all(isinstance(option, (Is, IsNot)) for option in options):
             raise ValueError(f"enableWhen cannot express {part!r}")
         alternatives.append(("any", tuple(dict.fromkeys(options))))
     levels = [("all", tuple(dict.fromkeys(required)))] if required else []
@@ -99,7 +103,12 @@ def _enable_when(level):
     behaviour, answers = level
     enable_when = {
         "enableWhen": [
-            {"question": answer.field, "operator": "=", "answerCoding": {"code": answer.value}}
+            {
+                "question": answer.field,
+                # "!=": no answer equal to it, which holds while the question is unanswered
+                "operator": "!=" if isinstance(answer, IsNot) else "=",
+                "answerCoding": {"code": answer.value},
+            }
             for answer in answers
         ]
     }
@@ -127,6 +136,8 @@ def _wrapped(item, condition, *, with_enable_when=True):
 
 def engine_condition(condition):
     """The condition as the engine applies it: an answer counts only while its step applies."""
+    if isinstance(condition, IsNot):
+        raise ValueError("a rule never negates an answer")
     if isinstance(condition, Is):
         step_condition = pathway.STEP_CONDITIONS.get(_STEP_OF_FIELD[condition.field])
         return AllOf(step_condition, condition) if step_condition else condition
@@ -207,8 +218,14 @@ def _render(condition, top=False):
 # The Questionnaire
 
 
+def _label(field):
+    # A field the forms do not word yet reads as its name.
+    return FIELD_LABELS.get(field) or field.replace("_", " ").capitalize()
+
+
 def _answer_coding(field, value):
-    return {"code": value, "display": VALUE_LABELS[field][value][0]}
+    label = VALUE_LABELS.get(field, {}).get(value)
+    return {"code": value, "display": label[0] if label else value}
 
 
 def _question(field, base_url):
@@ -219,10 +236,10 @@ def _question(field, base_url):
             {
                 "system": canonical(base_url, "CodeSystem", QUESTION_CODES_ID),
                 "code": field,
-                "display": FIELD_LABELS[field],
+                "display": _label(field),
             }
         ],
-        "text": FIELD_LABELS[field],
+        "text": _label(field),
         "required": field in pathway.REQUIRED_FIELDS[step],
     }
     if field in pathway.CHOICES:
@@ -239,6 +256,8 @@ def _question(field, base_url):
             {"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueDecimal": low},
             {"url": "http://hl7.org/fhir/StructureDefinition/maxValue", "valueDecimal": high},
         ]
+    elif _is_date(field):
+        item["type"] = "date"
     else:
         item["type"] = "string"
     return _wrapped(item, pathway.QUESTION_CONDITIONS.get(field))
@@ -291,7 +310,7 @@ def question_codes(revision, base_url):
             ),
             "content": "complete",
             "concept": [
-                {"code": field, "display": FIELD_LABELS[field]}
+                {"code": field, "display": _label(field)}
                 for field in _STEP_OF_FIELD
                 if field not in _NOT_QUESTIONS
             ],
@@ -428,6 +447,8 @@ def _answer(field, value):
         return [{"valueCoding": _answer_coding(field, one)} for one in values]
     if field in _RANGES:
         return [{"valueDecimal": value}]
+    if _is_date(field):
+        return [{"valueDate": value}]  # validated as YYYY-MM-DD
     return [{"valueString": str(value)}]
 
 

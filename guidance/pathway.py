@@ -121,6 +121,18 @@ class Is:
         return ((self.field, self.value),) if answers.get(self.field) == self.value else None
 
 
+@dataclass(frozen=True)
+class IsNot:
+    """Any answer but `value`, or none yet: only for which questions are asked (a rule never
+    negates an answer, see above)."""
+
+    field: str
+    value: str
+
+    def reasons(self, answers: Mapping):
+        return () if answers.get(self.field) != self.value else None
+
+
 class _Combination:
     """Conditions joined: compared by what they hold, so a rule can be read as data."""
 
@@ -263,7 +275,17 @@ STEP_CONDITIONS = {
 }
 
 # Questions asked only on some answers of their own step, beyond the step's condition.
-QUESTION_CONDITIONS = {"pregnant": Is("sex", "female")}
+# The DELTA-P items are asked while a tumour may still be found (DESIGN.md §4 "Tumour risk").
+_DELTA_P_ASKED = SCREENING_OPEN
+QUESTION_CONDITIONS = {
+    "pregnant": Is("sex", "female"),
+    "onset_age_50_or_over": _DELTA_P_ASKED,
+    "weight_loss_5_percent": _DELTA_P_ASKED,
+    "bulbar_involvement": _DELTA_P_ASKED,
+    "erectile_dysfunction": AllOf(_DELTA_P_ASKED, IsNot("sex", "female")),
+    "karnofsky_below_70": _DELTA_P_ASKED,
+    "last_negative_screen_date": TUMOUR_NOT_FOUND,
+}
 
 ALL_CODES = tuple(code for code, _ in RULES)
 LOCAL_CODES = (

@@ -17,7 +17,7 @@ WEIGHT_KG = 70
 
 
 def answers_read(condition):
-    if isinstance(condition, pathway.Is):
+    if isinstance(condition, (pathway.Is, pathway.IsNot)):
         yield condition
     else:
         for part in condition.conditions:
@@ -62,6 +62,8 @@ def _other_answers(rng, questions):
             answers[field] = rng.choice((None, *pathway.CHOICES[field]))
         elif field == "height_cm":
             answers[field] = rng.choice((None, 150, 175.5))
+        elif field.endswith("_date"):
+            answers[field] = rng.choice((None, "2026-06-01"))
     return answers
 
 

@@ -208,7 +208,7 @@ def test_the_ivig_step_nests_one_group_per_alternative():
 def enabled_link_ids(questionnaire, response):
     """The items a FHIR form enables for these answers (R4 Questionnaire.item.enableWhen):
     an item is enabled when its parent is and its enableWhen holds, and the answer of a
-    disabled question counts as not given."""
+    disabled question counts as not given. Only the operators the export uses: = and !=."""
     parents, items = {}, {}
     for item in every_item(questionnaire["item"]):
         items[item["linkId"]] = item
@@ -227,11 +227,14 @@ def enabled_link_ids(questionnaire, response):
         if link_id not in memo:
             item = items[link_id]
             parent = parents.get(link_id)
-            checks = [
-                condition["answerCoding"]["code"] in answers.get(condition["question"], set())
-                and enabled(condition["question"])
-                for condition in item.get("enableWhen", [])
-            ]
+            checks = []
+            for condition in item.get("enableWhen", []):
+                question = condition["question"]
+                equal = enabled(question) and condition["answerCoding"]["code"] in answers.get(
+                    question, set()
+                )
+                # "=": some answer equals it; "!=": none does (so also when unanswered)
+                checks.append(equal if condition["operator"] == "=" else not equal)
             own = not checks or (
                 any(checks) if item.get("enableBehavior") == "any" else all(checks)
             )
@@ -267,6 +270,26 @@ def test_the_questionnaire_enables_exactly_the_engines_applicable_steps(guidelin
         checked += 1
     assert wrong == []
     assert checked > 10_000
+
+
+def test_the_delta_p_questions_are_asked_while_a_tumour_may_still_be_found(guideline):
+    from guidance.summary import current_revision
+
+    questionnaire = fhir.questionnaire(current_revision(), "https://lems.example/fhir")
+    delta_p = {"onset_age_50_or_over", "weight_loss_5_percent", "bulbar_involvement"}
+    for tumour_status, sex, expected in (
+        ("not_found", "male", delta_p | {"erectile_dysfunction", "last_negative_screen_date"}),
+        ("not_screened", None, delta_p | {"erectile_dysfunction"}),
+        ("not_screened", "female", delta_p),
+        ("found", "male", set()),
+    ):
+        answers = {"diagnosis_confirmed": "yes", "tumour_status": tumour_status, "sex": sex}
+        response = fhir.questionnaire_response(
+            answers, questionnaire_version=1, base_url="https://x.example"
+        )
+        enabled = enabled_link_ids(questionnaire, response)
+        asked = {field for field in pathway.QUESTION_CONDITIONS if field in enabled}
+        assert asked - {"pregnant", "karnofsky_below_70"} == expected
 
 
 def test_the_pregnancy_question_is_enabled_only_for_a_female_patient(guideline):
