@@ -527,7 +527,7 @@ def test_the_export_stays_within_the_query_budget(clinician_client, finalized):
     clinician_client.get(url)  # the session and permissions warm as for any page
     with CaptureQueriesContext(connection) as captured:
         assert clinician_client.get(url).status_code == 200
-    assert len(captured) <= 12
+    assert len(captured) <= 12, [query["sql"] for query in captured.captured_queries]
 
 
 def test_a_bad_fhir_base_url_stops_the_app_at_start_up(monkeypatch):

@@ -119,7 +119,7 @@ def test_the_conditions_select_exactly_the_engines_codes_on_every_answer_set(con
     assert wrong == []
     seconds = time.perf_counter() - started
     print(
-        f"\nFHIR proof: {len(complete)} complete and {len(partial)} partial answer sets, "
+        f"\nFHIR proof: {len(complete)} complete and {len(partial)} partial answer sets "
         f"({responses} distinct QuestionnaireResponses, as a form sends them and with "
         f"stale answers kept), {len(conditions[0])} conditions ({len(conditions[1])} distinct): "
         f"all agree with the engine ({seconds:.0f} s)"
