@@ -11,7 +11,7 @@ from functools import lru_cache
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 
-from guidance.views import _get_encounter_for_user
+from guidance.encounters import get_for_owner
 
 PAGE_START = b"<!doctype html>\n<title>floor</title>\n<p>"
 
@@ -30,5 +30,5 @@ def django_floor(request, size):
 
 @login_required
 def authenticated_floor(request, encounter_id, size):
-    _get_encounter_for_user(request, encounter_id)
+    get_for_owner(request.user, encounter_id)
     return HttpResponse(static_page_of_size(size), content_type="text/html; charset=utf-8")

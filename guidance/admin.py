@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from guidance import revisions
 from guidance.models import (
+    GUIDELINE_SLUG,
     AccessLog,
     Citation,
     Guideline,
@@ -24,7 +25,6 @@ from guidance.models import (
     Statement,
     StatementCitation,
 )
-from guidance.summary import GUIDELINE_SLUG
 
 admin.site.site_header = "LEMS IVIG pathway: guideline editors"
 admin.site.site_title = "LEMS IVIG editors"
@@ -312,18 +312,12 @@ class RevisionAdmin(SimpleHistoryAdmin):
             raise PermissionDenied
         if request.method == "POST":
             return self._decide(request, revision)
-        published = revisions.published_revision(revision.guideline)
-        before = published if published and published.pk != revision.pk else None
-        changes = revisions.diff(before, revision) if before else None
         context = {
             **self.admin_site.each_context(request),
             "title": f"Review revision {revision.number}",
             "opts": self.model._meta,
             "original": revision,
-            "revision": revision,
-            "before": before,
-            "changes": changes,
-            "has_changes": bool(changes) and revisions.has_changes(changes),
+            **revisions.against_published(revision),
             "can_review": request.user.has_perm("guidance.publish_revision")
             and revision.status == Revision.Status.IN_REVIEW,
         }

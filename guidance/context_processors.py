@@ -1,8 +1,8 @@
 """What every page's navigation needs to know about the signed-in user."""
 
+from guidance.encounters import is_clinician
+
 
 def roles(request):
-    from guidance.views import _is_clinician
-
     # A callable: the template asks only when it renders the navigation.
-    return {"is_clinician": lambda: _is_clinician(request.user)}
+    return {"is_clinician": lambda: is_clinician(request.user)}

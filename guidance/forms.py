@@ -1,7 +1,7 @@
-"""One form per pathway step, the decision form, and the clinician's words for each answer.
+"""One form per pathway step, the decision form and the encounter search.
 
-Labels and hints restate the guideline's own terms; where the guideline gives no
-definition (e.g. grades of weakness), the hint says so rather than inventing one.
+The labels and hints are those of `guidance.wording`; the messages here say how to put a
+wrong answer right.
 """
 
 import math
@@ -11,123 +11,7 @@ from django.utils.html import format_html
 
 from guidance import pathway
 from guidance.models import Encounter
-
-FIELD_LABELS = {
-    "patient_reference": "Patient reference (optional)",
-    "weight_kg": "Weight (kg)",
-    "diagnosis_confirmed": "Is LEMS confirmed?",
-    "height_cm": "Height (cm, optional)",
-    "sex": "Sex (optional)",
-    "pregnant": "Pregnant?",
-    "tumour_status": "Tumour screening",
-    "smoking": "Smoking",
-    "dap_status": "3,4-diaminopyridine (3,4-DAP)",
-    "weakness": "Weakness",
-    "rapid_improvement_needed": "Is rapid short-term improvement needed?",
-    "immunosuppression": "Immunosuppression",
-    "plasma_exchange_available": "Is plasma exchange available for this patient?",
-    "ivig_risk_factors": "IVIG risk factors (tick any that apply)",
-}
-
-# (label, hint) for each value of each choice field.
-VALUE_LABELS = {
-    "diagnosis_confirmed": {
-        "yes": ("Yes, confirmed", "By VGCC antibodies and/or neurophysiology"),
-        "no": ("No, not yet confirmed", "The pathway is for confirmed LEMS"),
-    },
-    "sex": {
-        "female": ("Female", "Only used for the ideal-weight formula"),
-        "male": ("Male", "Only used for the ideal-weight formula"),
-    },
-    "pregnant": {"yes": ("Yes", ""), "no": ("No", "")},
-    "tumour_status": {
-        "found": (
-            "Tumour found",
-            "Paraneoplastic LEMS (typically small cell lung cancer)",
-        ),
-        "not_found": ("Screened, no tumour found", "Non-paraneoplastic so far"),
-        "not_screened": ("Not screened yet", "Cancer screening still to be done"),
-    },
-    "smoking": {
-        "current": ("Current smoker", ""),
-        "former": ("Former smoker", ""),
-        "never": ("Never smoked", ""),
-    },
-    "dap_status": {
-        "not_started": ("Not started", "3,4-DAP has not been tried yet"),
-        "adequate": ("Adequate response", "Symptoms controlled by 3,4-DAP alone"),
-        "inadequate": (
-            "Inadequate response",
-            "Taking 3,4-DAP, but weakness is not sufficiently controlled by it alone",
-        ),
-        "not_tolerated": ("Not tolerated or contraindicated", "3,4-DAP cannot be used"),
-    },
-    "weakness": {
-        "mild": ("Mild", ""),
-        "moderate": ("Moderate", ""),
-        "severe": (
-            "Severe",
-            "The guideline does not define grades: your clinical judgment",
-        ),
-    },
-    "rapid_improvement_needed": {
-        "yes": ("Yes", "Rapid short-term improvement is needed"),
-        "no": ("No", ""),
-    },
-    "immunosuppression": {
-        "none": ("None", "Not started"),
-        "starting": ("Starting", "Started, waiting for it to take effect"),
-        "established": ("Established", "Already at therapeutic effect"),
-    },
-    "plasma_exchange_available": {
-        "yes": ("Yes, available", ""),
-        "no": ("No, not available", ""),
-    },
-    "ivig_risk_factors": {
-        "thrombosis": ("Thrombosis risk", ""),
-        "renal": ("Renal risk (risk of renal failure)", ""),
-        "aseptic_meningitis": ("Aseptic meningitis risk", ""),
-    },
-}
-
-# Short names of the answers, for the summary's answer list and each statement's "Why".
-ANSWER_NAMES = {
-    "diagnosis_confirmed": "LEMS confirmed",
-    "sex": "Sex",
-    "pregnant": "Pregnant",
-    "tumour_status": "Tumour",
-    "smoking": "Smoking",
-    "dap_status": "3,4-DAP",
-    "weakness": "Weakness",
-    "rapid_improvement_needed": "Rapid improvement needed",
-    "immunosuppression": "Immunosuppression",
-    "plasma_exchange_available": "Plasma exchange available",
-}
-
-STEP_TITLES = {
-    "patient": "Patient",
-    "tumour": "Tumour screening",
-    "symptomatic": "Symptomatic treatment",
-    "severity": "Severity",
-    "ivig": "IVIG",
-}
-
-
-def answer_label(field, value):
-    """How an answer reads on the summary, e.g. ("Weight", "70 kg")."""
-    if field == "weight_kg":
-        return "Weight", f"{format_number(value)} kg"
-    if field == "height_cm":
-        return "Height", f"{format_number(value)} cm"
-    if field == "ivig_risk_factors":
-        names = [VALUE_LABELS[field][factor][0] for factor in value]
-        return "IVIG risk factors", ", ".join(names) or "None"
-    return ANSWER_NAMES[field], VALUE_LABELS[field][value][0]
-
-
-def format_number(value):
-    """70.0 -> "70", 66.7 -> "66.7"."""
-    return f"{value:g}" if isinstance(value, float) else str(value)
+from guidance.wording import FIELD_LABELS, VALUE_LABELS
 
 
 def _choices(field):
@@ -189,21 +73,32 @@ class StepForm(forms.Form):
     """Validates one step; the engine's own check catches what crosses fields."""
 
     step = ""
+    assessment = None  # the pathway's assessment of all the answers, once valid
 
     def __init__(self, *args, earlier_answers=None, **kwargs):
         self.earlier_answers = earlier_answers or {}
         super().__init__(*args, **kwargs)
 
+    @classmethod
+    def for_encounter(cls, encounter):
+        """The step's form, unbound, showing the answers already saved."""
+        initial = {field: encounter.answers.get(field) for field in pathway.STEP_FIELDS[cls.step]}
+        if cls.step == "patient":
+            initial["patient_reference"] = encounter.patient_reference
+        return cls(initial=initial)
+
     def clean(self):
         cleaned = super().clean()
         if not self.errors:
-            self.is_valid_with_earlier_answers()
+            self.assess_with_earlier_answers()
         return cleaned
 
-    def is_valid_with_earlier_answers(self):
-        """Whether this step fits the other steps' answers (e.g. pregnant with sex)."""
+    def assess_with_earlier_answers(self):
+        """Whether this step fits the other steps' answers (e.g. pregnant with sex). When it
+        does, `assessment` holds what the pathway makes of all the answers, so nothing after
+        the form needs to validate them again."""
         try:
-            pathway.validate(self.merged_answers())
+            self.assessment = pathway.assess(self.merged_answers())
         except pathway.AnswerError as error:
             field = error.field if error.field in self.fields else None
             self.add_error(field, error.problem[:1].upper() + error.problem[1:])

@@ -46,6 +46,18 @@ class RevisionStatus(models.TextChoices):
 
 OPEN_STATUSES = [RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW]
 
+# The guideline this product walks clinicians through.
+GUIDELINE_SLUG = "lems-ivig"
+
+
+class RevisionQuerySet(models.QuerySet):
+    def published(self, guideline=None):
+        """The published revision of `guideline` (by default the LEMS IVIG guideline): the one
+        way to what clinicians see. At most one row: the database allows one per guideline."""
+        if guideline is None:
+            return self.filter(status=RevisionStatus.PUBLISHED, guideline__slug=GUIDELINE_SLUG)
+        return self.filter(status=RevisionStatus.PUBLISHED, guideline=guideline)
+
 
 class Revision(models.Model):
     """A numbered version of a guideline's content: drafted, reviewed, then published."""
@@ -76,6 +88,8 @@ class Revision(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
+
+    objects = RevisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["guideline", "-number"]
@@ -402,5 +416,5 @@ class AccessLog(models.Model):
         return f"{self.user} {self.action} {self.encounter_id} at {self.at:%Y-%m-%d %H:%M}"
 
     @classmethod
-    def record(cls, request, encounter, action):
-        cls.objects.create(user=request.user, encounter=encounter, action=action)
+    def record(cls, user, encounter, action):
+        cls.objects.create(user=user, encounter=encounter, action=action)

@@ -299,10 +299,56 @@ LOCAL_CODES = (
 )
 
 
+@dataclass(frozen=True)
+class Assessment:
+    """Everything the pathway says about one set of answers, worked out once per request.
+
+    `answers` are the answers as given (what the clinician reads back), `steps` the steps
+    asked, in order, `answered` those of them with every required answer, and `outcome`
+    what applies. Pages, the step navigation and the summary read this; none validates again.
+    """
+
+    answers: Mapping
+    steps: tuple[str, ...]
+    answered: frozenset[str]
+    outcome: Outcome
+
+    @property
+    def complete(self) -> bool:
+        """Every step asked has its answers: the encounter can be finalized."""
+        return len(self.answered) == len(self.steps)
+
+    def next_step(self, after: str | None = None) -> str | None:
+        """The first step after `after` still missing an answer; None: the summary."""
+        start = self.steps.index(after) + 1 if after in self.steps else 0
+        return next((step for step in self.steps[start:] if step not in self.answered), None)
+
+
+def assess(answers: Mapping) -> Assessment:
+    """The answers validated once (AnswerError on a bad one), and all that follows from them."""
+    valid = validate(answers)
+    steps = tuple(_applicable_steps(valid))
+    answered = frozenset(
+        step
+        for step in steps
+        if all(valid.get(field) is not None for field in REQUIRED_FIELDS[step])
+    )
+    return Assessment(
+        answers=answers, steps=steps, answered=answered, outcome=_outcome(valid, steps)
+    )
+
+
 def evaluate(answers: Mapping) -> Outcome:
     """The statements that apply to these answers, why, their doses and high-priority ones."""
-    answers = validate(answers)
-    steps = _applicable_steps(answers)
+    return assess(answers).outcome
+
+
+def applicable_steps(answers: Mapping) -> list[str]:
+    """The steps the clinician is asked, in order, given the answers so far."""
+    return _applicable_steps(validate(answers))
+
+
+def _outcome(answers: Mapping, steps) -> Outcome:
     relevant = {field: value for field, value in answers.items() if _STEP_OF_FIELD[field] in steps}
 
     reasons = {}
@@ -333,11 +379,6 @@ def evaluate(answers: Mapping) -> Outcome:
             doses["prednisone"] = prednisone_dose(weight_kg)
 
     return Outcome(codes=tuple(reasons), doses=doses, reasons=reasons, priority=priority)
-
-
-def applicable_steps(answers: Mapping) -> list[str]:
-    """The steps the clinician is asked, in order, given the answers so far."""
-    return _applicable_steps(validate(answers))
 
 
 def validate(answers: Mapping) -> dict:

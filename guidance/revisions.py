@@ -61,7 +61,7 @@ class RevisionError(Exception):
 
 
 def published_revision(guideline):
-    return guideline.revisions.filter(status=Revision.Status.PUBLISHED).first()
+    return Revision.objects.published(guideline).first()
 
 
 def open_draft(guideline):
@@ -160,7 +160,7 @@ def publish(revision, reviewer):
     if not revision.change_summary.strip():
         raise RevisionError("A revision needs a change summary before it is published.")
     # Retire first: the database allows one published revision per guideline.
-    for previous in revision.guideline.revisions.filter(status=Revision.Status.PUBLISHED):
+    for previous in Revision.objects.published(revision.guideline):
         previous.status = Revision.Status.RETIRED
         previous.save()
     revision.status = Revision.Status.PUBLISHED
@@ -283,3 +283,33 @@ def diff(old, new):
 
 def has_changes(changes):
     return any(changes[kind][group] for kind in changes for group in changes[kind])
+
+
+def comparison(before, revision):
+    """`revision` against `before` (None: nothing to compare it with), as pages show it."""
+    changes = diff(before, revision) if before else None
+    return {
+        "revision": revision,
+        "before": before,
+        "changes": changes,
+        "has_changes": bool(changes) and has_changes(changes),
+    }
+
+
+def against_published(revision):
+    """A draft or a revision in review against what clinicians see now."""
+    published = published_revision(revision.guideline)
+    return comparison(published if published and published.pk != revision.pk else None, revision)
+
+
+def seen_by_clinicians(guideline):
+    """Every revision clinicians have seen, newest first, each against the one before."""
+    shown = list(
+        guideline.revisions.filter(
+            status__in=[Revision.Status.PUBLISHED, Revision.Status.RETIRED]
+        ).order_by("-number")
+    )
+    return [
+        comparison(shown[index + 1] if index + 1 < len(shown) else None, current)
+        for index, current in enumerate(shown)
+    ]

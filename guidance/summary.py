@@ -1,34 +1,29 @@
 """What a clinician is shown for one encounter: statements that apply, why, doses, references.
 
-`build_summary` returns plain, JSON-ready data. The summary page, the print page and the
-PDF all render this same structure, and finalizing stores it as the encounter's snapshot,
-so a finalized encounter shows exactly what was shown when it was finalized. Statements
-are always those of the published revision: a draft never reaches a clinician.
+`build` returns plain, JSON-ready data. The summary page, the print page and the PDF all
+render this same structure, and finalizing stores it as the encounter's snapshot, so a
+finalized encounter shows exactly what was shown when it was finalized. It reads an
+`Assessment` and a revision and changes nothing: which revision an encounter records is
+`guidance.encounters`' business.
 """
 
 from django.db.models import Prefetch
 from django.utils import timezone
 
 from guidance import pathway
-from guidance.forms import STEP_TITLES, VALUE_LABELS, answer_label, format_number
 from guidance.models import Revision, Statement, StatementCitation
-
-GUIDELINE_SLUG = "lems-ivig"
-
-# What to do comes first: scope, then recommendations, then warnings, then the evidence.
-GROUPS = (
-    ("scope", "Before you go on"),
-    ("recommendation", "Recommendations"),
-    ("warning", "Pitfalls to avoid"),
-    ("evidence", "The evidence behind them"),
+from guidance.wording import (
+    DEVINE_BASE,
+    DOSING_WEIGHT_REASONS,
+    GROUPS,
+    STEP_TITLES,
+    answer_label,
+    format_number,
+    priority_reasons,
 )
 
-
-def current_revision():
-    """The published revision of the guideline, with its guideline (one query)."""
-    return Revision.objects.select_related("guideline").get(
-        guideline__slug=GUIDELINE_SLUG, status=Revision.Status.PUBLISHED
-    )
+# The summary: a dict of plain data, as stored in an encounter's snapshot.
+Summary = dict
 
 
 def statements_by_code(revision, codes):
@@ -42,25 +37,69 @@ def statements_by_code(revision, codes):
     return {statement.code: statement for statement in statements}
 
 
-def answered_steps(answers):
+def answered_steps(assessment):
     """The applicable steps, each with its answers as the clinician reads them."""
-    steps = []
-    for step in pathway.applicable_steps(answers):
-        rows = [
-            answer_label(field, answers[field])
-            for field in pathway.STEP_FIELDS[step]
-            if answers.get(field) not in (None, "")
-        ]
-        steps.append({"step": step, "title": STEP_TITLES[step], "answers": rows})
-    return steps
+    answers = assessment.answers
+    return [
+        {
+            "step": step,
+            "title": STEP_TITLES[step],
+            "answers": [
+                answer_label(field, answers[field])
+                for field in pathway.STEP_FIELDS[step]
+                if answers.get(field) not in (None, "")
+            ],
+        }
+        for step in assessment.steps
+    ]
 
 
-def build_summary(encounter, revision=None):
-    """The summary on the published revision (or `revision`), which the encounter records."""
-    revision = revision or current_revision()
-    guideline = revision.guideline
-    encounter.revision = revision
-    outcome = pathway.evaluate(encounter.answers)
+def _reference(citation):
+    return {
+        "number": citation.number,
+        "vancouver": citation.vancouver,
+        "doi": citation.doi,
+        "doi_url": citation.doi_url,
+        "pmid": citation.pmid,
+        "pubmed_url": citation.pubmed_url,
+        "url": citation.url,
+    }
+
+
+def statement_facts(statement, citations):
+    """What every page shows of a statement, whatever the answers (see the statement
+    fragment, templates/guidance/partials/_statement.html)."""
+    return {
+        "code": statement.code,
+        "kind": statement.kind,
+        "section": statement.section.title,
+        # e.g. "When to Use IVIG:", without which a bullet reads as a fragment
+        "lead_in": statement.section.intro,
+        "text": statement.text,
+        "origin": statement.origin,
+        "evidence_quality": statement.get_evidence_quality_display(),
+        "verification": statement.verification,
+        "verification_label": statement.get_verification_display(),
+        "verification_note": statement.verification_note,
+        "citations": [citation.number for citation in citations],
+    }
+
+
+def _statement(statement, citations, outcome):
+    code = statement.code
+    return {
+        **statement_facts(statement, citations),
+        "why": [
+            "{}: {}".format(*answer_label(field, value))
+            for field, value in outcome.reasons.get(code, ())
+        ],
+        "priority": priority_reasons(code, outcome.priority),
+    }
+
+
+def build(assessment, revision) -> Summary:
+    """The summary of `assessment` on `revision` (which must have its guideline loaded)."""
+    outcome = assessment.outcome
     statements = statements_by_code(revision, outcome.codes)
     groups = {kind: [] for kind, _ in GROUPS}
     references = {}
@@ -68,36 +107,9 @@ def build_summary(encounter, revision=None):
         statement = statements[code]
         citations = statement.ordered_citations
         for citation in citations:
-            references[citation.number] = {
-                "number": citation.number,
-                "vancouver": citation.vancouver,
-                "doi": citation.doi,
-                "doi_url": citation.doi_url,
-                "pmid": citation.pmid,
-                "pubmed_url": citation.pubmed_url,
-                "url": citation.url,
-            }
-        groups[statement.kind].append(
-            {
-                "code": code,
-                "kind": statement.kind,
-                "section": statement.section.title,
-                # e.g. "When to Use IVIG:", without which a bullet reads as a fragment
-                "lead_in": statement.section.intro,
-                "text": statement.text,
-                "origin": statement.origin,
-                "evidence_quality": statement.get_evidence_quality_display(),
-                "verification": statement.verification,
-                "verification_label": statement.get_verification_display(),
-                "verification_note": statement.verification_note,
-                "citations": [citation.number for citation in citations],
-                "why": [
-                    "{}: {}".format(*answer_label(field, value))
-                    for field, value in outcome.reasons.get(code, ())
-                ],
-                "priority": priority_reasons(code, outcome.priority),
-            }
-        )
+            references[citation.number] = _reference(citation)
+        groups[statement.kind].append(_statement(statement, citations, outcome))
+    guideline = revision.guideline
     return {
         "guideline": {
             "title": guideline.title,
@@ -105,25 +117,15 @@ def build_summary(encounter, revision=None):
             "revision_date": timezone.localdate(revision.published_at).isoformat(),
             "disclaimer": guideline.disclaimer,
         },
-        "steps": answered_steps(encounter.answers),
+        "steps": answered_steps(assessment),
         "groups": [
             {"kind": kind, "title": title, "statements": groups[kind]}
             for kind, title in GROUPS
             if groups[kind]
         ],
         "references": [references[number] for number in sorted(references)],
-        "doses": dose_lines(outcome.doses, encounter.answers),
+        "doses": dose_lines(outcome.doses, assessment.answers),
     }
-
-
-def priority_reasons(code, priority):
-    """Why a warning is high priority for this patient, in the clinician's words."""
-    if code not in priority:
-        return []
-    reasons = [VALUE_LABELS["ivig_risk_factors"][factor][0] for factor in priority[code]]
-    if code == "pitfall-plex-equal":
-        reasons.append("plasma exchange available")
-    return reasons
 
 
 def dose_lines(doses, answers):
@@ -181,15 +183,38 @@ def prednisone_line(prednisone, answers):
     return text + ", on alternate days"
 
 
-DEVINE_BASE = {"male": "50 kg (male)", "female": "45.5 kg (female)"}
+def panel_statements(assessment):
+    """What already applies, for the panel beside a step's form: text only, one query, and
+    no evidence (its citations and reasons are on the summary)."""
+    codes = assessment.outcome.codes
+    if not codes:
+        return []
+    statements = Statement.objects.filter(
+        revision__in=Revision.objects.published(), code__in=codes
+    ).only("code", "kind", "text")
+    by_code = {statement.code: statement for statement in statements}
+    return [
+        {
+            "code": code,
+            "kind": by_code[code].kind,
+            "kind_label": by_code[code].get_kind_display(),
+            "text": by_code[code].text,
+        }
+        for code in codes
+        if by_code[code].kind != "evidence"
+    ]
 
-DOSING_WEIGHT_REASONS = {
-    "adjusted": "height and sex known, 152 cm or taller, not pregnant, and heavier than the "
-    "adjusted weight: the national criteria dose on the adjusted weight",
-    "height_or_sex_missing": "height or sex not given, so no adjusted weight can be worked out",
-    "under_152_cm": "under 152 cm: the national criteria use the actual weight",
-    "pregnant": "pregnant: the national criteria use the actual weight",
-    "pregnancy_not_answered": "pregnancy not answered: the actual weight is used until it is",
-    "actual_not_above_adjusted": "the actual weight is not above the adjusted weight, "
-    "so the actual weight is used",
-}
+
+def guideline_sections(revision):
+    """The revision's sections, each with `shown_statements` as the guideline page shows
+    them (three queries)."""
+    sections = list(revision.sections.prefetch_related("statements__citation_links__citation"))
+    for section in sections:
+        section.shown_statements = [
+            {
+                **statement_facts(statement, statement.ordered_citations),
+                "kind_label": statement.get_kind_display(),
+            }
+            for statement in section.statements.all()
+        ]
+    return sections

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from guidance import pathway
 from guidance.models import Citation, Encounter, Guideline, Section, Statement, StatementCitation
+from tests.conftest import STEP_POSTS as IVIG_PATH_POSTS
 
 STEP_POSTS = {
     "patient": {"patient_reference": "MRN-0042", "weight_kg": "70", "diagnosis_confirmed": "yes"},
@@ -494,3 +495,56 @@ def test_each_request_stays_within_the_query_budget_in_a_big_database(
     with django_assert_max_num_queries(QUERY_BUDGET):
         response = send_request(clinician_client, budget_encounter)
     assert response.status_code == status
+
+
+# --- one assessment per request ---------------------------------------------------------
+
+
+@pytest.fixture
+def validations(monkeypatch):
+    """Counts how often the pathway validates answers, wherever it is asked to."""
+    calls = []
+    validate = pathway.validate
+
+    def counting(answers):
+        calls.append(dict(answers))
+        return validate(answers)
+
+    monkeypatch.setattr(pathway, "validate", counting)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("step", "shows"),
+    [("severity", "IVIG"), ("ivig", "Summary")],  # the next step, or the summary at the end
+)
+def test_an_htmx_step_post_validates_the_answers_at_most_twice(
+    clinician_client, make_encounter, ivig_answers, validations, step, shows
+):
+    steps = pathway.STEPS[: pathway.STEPS.index(step)]
+    earlier = {
+        field: value
+        for field, value in ivig_answers.items()
+        if any(field in pathway.STEP_FIELDS[earlier] for earlier in steps)
+    }
+    encounter = make_encounter(answers=earlier)
+
+    response = clinician_client.post(
+        reverse("step", args=[encounter.pk, step]), IVIG_PATH_POSTS[step], HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 200
+    assert f"<title>{shows} · LEMS IVIG pathway</title>" in response.content.decode()
+    assert 1 <= len(validations) <= 2
+
+
+def test_a_summary_get_validates_the_answers_at_most_twice(
+    clinician_client, make_encounter, ivig_answers, validations
+):
+    encounter = make_encounter(answers=ivig_answers, status="complete")
+
+    response = clinician_client.get(reverse("summary", args=[encounter.pk]))
+
+    assert response.status_code == 200
+    assert 'id="s-ivig-dose"' in response.content.decode()
+    assert 1 <= len(validations) <= 2

@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 
 from guidance import pathway
-from guidance.forms import STEP_TITLES
 from guidance.models import Encounter, Statement
+from guidance.wording import STEP_TITLES
 from tests.conftest import STEP_POSTS
 
 # The page after each step of that path (None: the summary) and its heading.

@@ -13,10 +13,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from guidance import pathway
+from guidance import encounters, pathway
 from guidance.models import Encounter, Guideline, Statement
 from guidance.revisions import publish, start_draft, submit_for_review
-from guidance.summary import build_summary
 
 
 def text_of(fragment):
@@ -460,7 +459,7 @@ def test_followed_advice_keeps_no_reason(clinician_client, adjusted_encounter):
 def test_finalizing_stores_the_decision_and_a_snapshot_of_the_summary(
     clinician_client, ivig_encounter
 ):
-    shown = json.loads(json.dumps(build_summary(ivig_encounter)))
+    shown = json.loads(json.dumps(encounters.shown_summary(ivig_encounter)))
 
     response = finalize(
         clinician_client,
