@@ -7,7 +7,7 @@ engine's rule in FHIRPath over the QuestionnaireResponse). `encounter_document` 
 `document` of a finalized encounter, built from its snapshot: what the clinician saw.
 
 Nothing clinical is restated here: steps, questions, values, ranges and rules come from
-guidance/pathway.py, labels from guidance/forms.py, statements and citations from the
+guidance/pathway.py, labels from guidance/wording.py, statements and citations from the
 revision. Plain `enableWhen` holds one AND or one OR of answers, so a condition that ANDs
 several ORs (the IVIG step: confirmed, and 3,4-DAP inadequate or not tolerated, and severe
 weakness or rapid improvement or bridging) becomes groups nested one in another, one level
@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from guidance import pathway
-from guidance.forms import FIELD_LABELS, STEP_TITLES, VALUE_LABELS
 from guidance.pathway import AllOf, AnyOf, Is, IsNot
+from guidance.wording import FIELD_LABELS, STEP_TITLES, VALUE_LABELS
 
 QUESTIONNAIRE_ID = "lems-ivig-pathway"
 PLAN_DEFINITION_ID = "lems-ivig-guideline"

@@ -4,13 +4,15 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from guidance import fhir, pathway
+from guidance import encounters, fhir, pathway
+from guidance.encounters import EncounterError
 from guidance.models import AccessLog, Revision
-from guidance.summary import current_revision, statements_by_code
-from guidance.views import _get_encounter_for_user, clinician_required
+from guidance.summary import statements_by_code
+from guidance.views import clinician_required
 
 
 def _fhir_response(resource):
@@ -23,10 +25,7 @@ def _fhir_response(resource):
 @login_required
 def guideline_fhir(request):
     """The published revision as a Questionnaire and a PlanDefinition, for integrators."""
-    try:
-        revision = current_revision()
-    except Revision.DoesNotExist:
-        raise Http404("No guideline revision is published.") from None
+    revision = get_object_or_404(Revision.objects.published().select_related("guideline"))
     statements = statements_by_code(revision, pathway.ALL_CODES)
     return _fhir_response(fhir.guideline_bundle(revision, statements, settings.FHIR_BASE_URL))
 
@@ -35,15 +34,13 @@ def guideline_fhir(request):
 @clinician_required
 def encounter_fhir(request, encounter_id):
     """The finalized summary as a FHIR document, for the hospital record."""
-    encounter = _get_encounter_for_user(request, encounter_id)
+    encounter = encounters.get_for_owner(request.user, encounter_id)
     if not encounter.is_finalized:
-        return HttpResponse(
-            "Finalize the encounter before downloading it for the record.",
-            status=409,
-            content_type="text/plain; charset=utf-8",
+        raise EncounterError(
+            "Finalize the encounter before downloading it for the record.", encounter
         )
     response = _fhir_response(fhir.encounter_document(encounter, settings.FHIR_BASE_URL))
-    AccessLog.record(request, encounter, AccessLog.Action.DOWNLOADED)
+    AccessLog.record(request.user, encounter, AccessLog.Action.DOWNLOADED)
     # The file name carries no patient reference: downloads folders are not private.
     response["Content-Disposition"] = f'attachment; filename="lems-summary-{encounter.pk}.json"'
     return response

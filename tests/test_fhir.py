@@ -245,9 +245,9 @@ def enabled_link_ids(questionnaire, response):
 
 
 def test_the_questionnaire_enables_exactly_the_engines_applicable_steps(guideline):
-    from guidance.summary import current_revision
+    from guidance.encounters import published_revision
 
-    questionnaire = fhir.questionnaire(current_revision(), "https://lems.example/fhir")
+    questionnaire = fhir.questionnaire(published_revision(), "https://lems.example/fhir")
     checked, wrong = 0, []
     for answers in itertools.chain(
         partial_answer_sets(questions=True), complete_answer_sets(questions=True)
@@ -273,9 +273,9 @@ def test_the_questionnaire_enables_exactly_the_engines_applicable_steps(guidelin
 
 
 def test_the_delta_p_questions_are_asked_while_a_tumour_may_still_be_found(guideline):
-    from guidance.summary import current_revision
+    from guidance.encounters import published_revision
 
-    questionnaire = fhir.questionnaire(current_revision(), "https://lems.example/fhir")
+    questionnaire = fhir.questionnaire(published_revision(), "https://lems.example/fhir")
     delta_p = {"onset_age_50_or_over", "weight_loss_5_percent", "bulbar_involvement"}
     for tumour_status, sex, expected in (
         ("not_found", "male", delta_p | {"erectile_dysfunction", "last_negative_screen_date"}),
@@ -293,9 +293,9 @@ def test_the_delta_p_questions_are_asked_while_a_tumour_may_still_be_found(guide
 
 
 def test_the_pregnancy_question_is_enabled_only_for_a_female_patient(guideline):
-    from guidance.summary import current_revision
+    from guidance.encounters import published_revision
 
-    questionnaire = fhir.questionnaire(current_revision(), "https://lems.example/fhir")
+    questionnaire = fhir.questionnaire(published_revision(), "https://lems.example/fhir")
     for sex, shown in (("female", True), ("male", False), (None, False)):
         answers = {"weight_kg": 70, "diagnosis_confirmed": "yes", "sex": sex}
         response = fhir.questionnaire_response(

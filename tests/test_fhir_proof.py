@@ -18,7 +18,8 @@ import pytest
 from fhirpathpy.models import models
 
 from guidance import fhir, pathway
-from guidance.summary import current_revision, statements_by_code
+from guidance.encounters import published_revision
+from guidance.summary import statements_by_code
 from tests.fhir_answer_sets import complete_answer_sets, deciding_fields, partial_answer_sets
 from tests.test_pathway import every_combination
 
@@ -30,7 +31,7 @@ SEED = 17
 def conditions(guideline):
     """(code, expression) of each PlanDefinition action, and each distinct expression
     compiled once (many codes share one rule, e.g. the thirteen that apply with IVIG)."""
-    revision = current_revision()
+    revision = published_revision()
     plan = fhir.plan_definition(revision, statements_by_code(revision, pathway.ALL_CODES), BASE_URL)
     expressions = [
         (action["title"], action["condition"][0]["expression"]["expression"])
