@@ -11,7 +11,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from guidance import pathway
-from guidance.models import Revision, Statement, StatementCitation
+from guidance.models import Statement, StatementCitation, published_revision_q
 from guidance.wording import (
     DEVINE_BASE,
     DOSING_WEIGHT_REASONS,
@@ -189,9 +189,13 @@ def panel_statements(assessment):
     codes = assessment.outcome.codes
     if not codes:
         return []
-    statements = Statement.objects.filter(
-        revision__in=Revision.objects.published(), code__in=codes
-    ).only("code", "kind", "text")
+    # Joined to the published revision (a subquery took twice as long on SQLite), unordered:
+    # the panel keeps the outcome's order.
+    statements = (
+        Statement.objects.filter(published_revision_q("revision__"), code__in=codes)
+        .order_by()
+        .only("code", "kind", "text")
+    )
     by_code = {statement.code: statement for statement in statements}
     return [
         {

@@ -26,7 +26,7 @@ from weasyprint import HTML
 
 from guidance import encounters, pathway, revisions
 from guidance.encounters import EncounterError, is_clinician
-from guidance.forms import STEP_FORMS, EncounterSearchForm
+from guidance.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
 from guidance.models import AccessLog, Revision
 from guidance.summary import guideline_sections, panel_statements
 from guidance.wording import STEP_TITLES
@@ -110,6 +110,23 @@ def _fields_html(step, form):
     return _unbound_fields_html(step, shown)
 
 
+@lru_cache(maxsize=2)
+def _blank_decision_html(dose_basis_needed):
+    """The decision form's fields with nothing decided yet, rendered once per process:
+    crispy's rendering was about a fifth of the summary's time, and this HTML depends only
+    on whether the dose basis is asked (no token, nothing of the patient or the user)."""
+    form = DecisionForm(dose_basis_needed=dose_basis_needed)
+    return render_to_string("guidance/partials/_decision_fields.html", {"form": form})
+
+
+def _decision_html(form):
+    if form is None or form.is_bound:
+        return None  # a finalized encounter shows no form; errors are rendered afresh
+    if any(form.initial.get(field) for field in DecisionForm.Meta.fields):
+        return None  # a decision saved some other way: shown as it is, never kept
+    return _blank_decision_html("dose_basis" in form.fields)
+
+
 def _render_step(request, encounter, step, assessment, form=None):
     if form is None:
         form = STEP_FORMS[step].for_encounter(encounter)
@@ -138,6 +155,7 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         "steps": _step_nav(encounter, assessment, None) if assessment else [],
         "complete": assessment is None or assessment.complete,
         "form": form,
+        "decision_html": _decision_html(form),
     }
     return render(request, _partial_or_page(request, "guidance/summary.html"), context)
 

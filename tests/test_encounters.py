@@ -17,7 +17,8 @@ from django.urls import reverse
 
 from guidance import pathway
 from guidance.models import Citation, Encounter, Guideline, Section, Statement, StatementCitation
-from tests.conftest import STEP_POSTS as IVIG_PATH_POSTS
+from tests.paths import STEP_POSTS as IVIG_PATH_POSTS
+from tests.paths import answers_before
 
 STEP_POSTS = {
     "patient": {"patient_reference": "MRN-0042", "weight_kg": "70", "diagnosis_confirmed": "yes"},
@@ -521,13 +522,7 @@ def validations(monkeypatch):
 def test_an_htmx_step_post_validates_the_answers_at_most_twice(
     clinician_client, make_encounter, ivig_answers, validations, step, shows
 ):
-    steps = pathway.STEPS[: pathway.STEPS.index(step)]
-    earlier = {
-        field: value
-        for field, value in ivig_answers.items()
-        if any(field in pathway.STEP_FIELDS[earlier] for earlier in steps)
-    }
-    encounter = make_encounter(answers=earlier)
+    encounter = make_encounter(answers=answers_before(step, ivig_answers))
 
     response = clinician_client.post(
         reverse("step", args=[encounter.pk, step]), IVIG_PATH_POSTS[step], HTTP_HX_REQUEST="true"
