@@ -385,6 +385,10 @@ def summary_get(client, encounter):
     return client.get(reverse("summary", args=[encounter.pk]))
 
 
+def home_get(client, encounter):
+    return client.get(reverse("home"))
+
+
 def list_post(client, encounter):
     return client.post(reverse("encounter_list"), {"reference": "MRN", "page": "2"})
 
@@ -397,6 +401,7 @@ REQUESTS = [
     ("refused step POST", step_post_refused, 200, []),
     ("summary GET", summary_get, 200, []),
     ("encounter list POST", list_post, 200, []),
+    ("home GET", home_get, 200, []),
 ]
 
 
