@@ -5,6 +5,7 @@ With htmx, a step answers with only the `main-content` partial of the next page 
 its URL; without JavaScript, the same views POST, redirect and render whole pages.
 """
 
+import logging
 from functools import lru_cache, wraps
 from pathlib import Path
 
@@ -22,16 +23,17 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
-from weasyprint import HTML
 
 from guidance import encounters, pathway, revisions
 from guidance.encounters import EncounterError, is_clinician
 from guidance.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
 from guidance.models import AccessLog, Revision
+from guidance.pdf import PdfUnavailable, pdf_from_html
 from guidance.summary import guideline_sections, panel_statements
 from guidance.wording import STEP_TITLES
 
 ENCOUNTERS_PER_PAGE = 25
+logger = logging.getLogger(__name__)
 
 
 def clinician_required(view):
@@ -55,7 +57,9 @@ def clinician_required(view):
 
 
 def _conflict(request, error):
-    response = HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
+    """A branded 409 page: what was refused and why, and the way back to the encounter."""
+    context = {"message": str(error), "encounter": error.encounter}
+    response = render(request, "409.html", context, status=409)
     if request.htmx:
         # htmx does not swap a 409; send the stale tab to the read-only summary instead.
         response["HX-Redirect"] = reverse("summary", args=[error.encounter.pk])
@@ -276,7 +280,13 @@ def summary_pdf(request, encounter_id):
         },
         request=request,
     )
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    try:
+        pdf = pdf_from_html(html)
+    except PdfUnavailable as unavailable:
+        logger.error("PDF not made: %s", unavailable)
+        context = {"encounter": encounter, "reason": str(unavailable)}
+        return render(request, "guidance/pdf_unavailable.html", context, status=503)
+    response = HttpResponse(pdf, content_type="application/pdf")
     AccessLog.record(request.user, encounter, AccessLog.Action.DOWNLOADED)
     # The file name carries no patient reference: downloads folders are not private.
     response["Content-Disposition"] = f'attachment; filename="lems-summary-{encounter.pk}.pdf"'
