@@ -160,6 +160,7 @@ def test_a_discarded_encounter_vanishes_from_the_screens_due(clinician_client, m
         lambda pk: reverse("summary", args=[pk]),
         lambda pk: reverse("print", args=[pk]),
         lambda pk: reverse("summary_pdf", args=[pk]),
+        lambda pk: reverse("encounter_fhir", args=[pk]),
         lambda pk: reverse("discard", args=[pk]),
         *[lambda pk, step=step: reverse("step", args=[pk, step]) for step in pathway.STEPS],
     ],
