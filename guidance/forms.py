@@ -322,6 +322,13 @@ class DecisionForm(forms.ModelForm):
             "dose_basis": forms.RadioSelect,
             "decision_note": forms.Textarea(attrs={"rows": 3}),
         }
+        help_texts = {"decision_note": "Up to 2,000 characters."}
+        error_messages = {
+            "decision_note": {
+                "max_length": "Keep the note to 2,000 characters or fewer "
+                "(it has %(show_value)d): the summary and its PDF print it whole."
+            }
+        }
 
     def __init__(self, *args, dose_basis_needed=False, **kwargs):
         super().__init__(*args, **kwargs)

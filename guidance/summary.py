@@ -111,13 +111,12 @@ def build(assessment, revision) -> Summary:
         for citation in citations:
             references[citation.number] = _reference(citation)
         groups[statement.kind].append(_statement(statement, citations, outcome))
-    guideline = revision.guideline
     return {
         "guideline": {
-            "title": guideline.title,
+            "title": revision.title,
             "revision": revision.number,
             "revision_date": timezone.localdate(revision.published_at).isoformat(),
-            "disclaimer": guideline.disclaimer,
+            "disclaimer": revision.disclaimer,
         },
         "steps": answered_steps(assessment),
         "groups": [
