@@ -150,9 +150,10 @@ DOSING_WEIGHT_REASONS = {
 
 # "For this patient": which treatments apply, one line each, in the order of DESIGN §4.
 # Each line restates the statement it links to (its code), in fewer words; none adds advice.
+# Tumour treatment leads when it applies: the guideline calls it the priority.
 PLAN_TREATMENTS = (
-    ("dap", "3,4-DAP"),
     ("tumour", "Tumour treatment"),
+    ("dap", "3,4-DAP"),
     ("prednisone", "Prednisone"),
     ("steroid_sparing", "Steroid-sparing agent"),
     ("ivig", "IVIG"),

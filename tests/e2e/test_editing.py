@@ -25,7 +25,7 @@ WHATS_NEW = "Reworded the out-of-scope statement."
 
 def out_of_scope_summary(page):
     start_encounter(page)
-    page.get_by_label("Weight (kg)").fill("70")
+    page.get_by_label("Actual body weight (kg)").fill("70")
     choose(page, "Is LEMS confirmed?", "No, not yet confirmed")
     save_and_continue(page)
     expect(page).to_have_url(SUMMARY_URL)
