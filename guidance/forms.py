@@ -11,7 +11,7 @@ from django.utils.html import format_html
 
 from guidance import pathway
 from guidance.models import Encounter
-from guidance.wording import FIELD_LABELS, VALUE_LABELS
+from guidance.wording import AUSTRALIAN_CRITERIA, FIELD_LABELS, VALUE_LABELS
 
 
 def _choices(field):
@@ -147,7 +147,7 @@ class PatientForm(StepForm):
         high=pathway.HEIGHT_RANGE_CM[1],
         label=FIELD_LABELS["height_cm"],
         required=False,
-        help_text="With sex, gives the adjusted body weight some national criteria dose IVIG on.",
+        help_text=f"With sex, gives the adjusted body weight {AUSTRALIAN_CRITERIA} dose IVIG on.",
     )
     sex = _choice_field("sex", required=False)
     pregnant = _choice_field("pregnant", required=False)

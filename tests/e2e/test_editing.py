@@ -29,7 +29,7 @@ def out_of_scope_summary(page):
     choose(page, "Is LEMS confirmed?", "No, not yet confirmed")
     save_and_continue(page)
     expect(page).to_have_url(SUMMARY_URL)
-    return page.get_by_role("region", name="Before you go on")
+    return page.get_by_role("region", name="For this patient", exact=True)
 
 
 def test_a_drafted_change_reaches_clinicians_once_a_reviewer_publishes_it(

@@ -175,7 +175,7 @@ def test_unconfirmed_diagnosis_ends_on_the_out_of_scope_summary(page, clinician)
     save_and_continue(page)
 
     expect(page).to_have_url(SUMMARY_URL)
-    scope = page.get_by_role("region", name="Before you go on")
+    scope = page.get_by_role("region", name="For this patient", exact=True)
     expect(scope).to_contain_text(OUT_OF_SCOPE)
     expect(page.get_by_role("region", name="Recommendations")).to_have_count(0)
     expect(page.get_by_role("region", name="Doses for this patient")).to_have_count(0)
