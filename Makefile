@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint demo-reset clean loadtest bench
+.PHONY: run test lint demo-reset clean loadtest bench lighthouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ test: lint
 # DATABASE_URL names one). LOADTEST_ARGS e.g. "--clinicians 50 --duration 60 --kill-worker".
 loadtest: $(VENV)/.installed-dev
 	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
+
+lighthouse: $(VENV)/.installed
+	$(BIN)/python lighthouse/run.py
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run

@@ -50,12 +50,24 @@ OPEN_STATUSES = [RevisionStatus.DRAFT, RevisionStatus.IN_REVIEW]
 GUIDELINE_SLUG = "lems-ivig"
 
 
+def published_revision_q(through=""):
+    """The condition that picks the published revision of the LEMS IVIG guideline: on a
+    revision, or `through` a relation to one (e.g. "revision__" from a statement, a join
+    rather than a subquery)."""
+    return models.Q(
+        **{
+            f"{through}status": RevisionStatus.PUBLISHED,
+            f"{through}guideline__slug": GUIDELINE_SLUG,
+        }
+    )
+
+
 class RevisionQuerySet(models.QuerySet):
     def published(self, guideline=None):
         """The published revision of `guideline` (by default the LEMS IVIG guideline): the one
         way to what clinicians see. At most one row: the database allows one per guideline."""
         if guideline is None:
-            return self.filter(status=RevisionStatus.PUBLISHED, guideline__slug=GUIDELINE_SLUG)
+            return self.filter(published_revision_q())
         return self.filter(status=RevisionStatus.PUBLISHED, guideline=guideline)
 
 

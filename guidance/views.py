@@ -5,6 +5,7 @@ With htmx, a step answers with only the `main-content` partial of the next page 
 its URL; without JavaScript, the same views POST, redirect and render whole pages.
 """
 
+import logging
 from functools import lru_cache, wraps
 from pathlib import Path
 
@@ -22,16 +23,17 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
-from weasyprint import HTML
 
 from guidance import encounters, pathway, revisions
 from guidance.encounters import EncounterError, is_clinician
-from guidance.forms import STEP_FORMS, EncounterSearchForm
+from guidance.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
 from guidance.models import AccessLog, Revision
+from guidance.pdf import PdfUnavailable, pdf_from_html
 from guidance.summary import guideline_sections, panel_statements
 from guidance.wording import STEP_TITLES
 
 ENCOUNTERS_PER_PAGE = 25
+logger = logging.getLogger(__name__)
 
 
 def clinician_required(view):
@@ -55,7 +57,9 @@ def clinician_required(view):
 
 
 def _conflict(request, error):
-    response = HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
+    """A branded 409 page: what was refused and why, and the way back to the encounter."""
+    context = {"message": str(error), "encounter": error.encounter}
+    response = render(request, "409.html", context, status=409)
     if request.htmx:
         # htmx does not swap a 409; send the stale tab to the read-only summary instead.
         response["HX-Redirect"] = reverse("summary", args=[error.encounter.pk])
@@ -110,6 +114,23 @@ def _fields_html(step, form):
     return _unbound_fields_html(step, shown)
 
 
+@lru_cache(maxsize=2)
+def _blank_decision_html(dose_basis_needed):
+    """The decision form's fields with nothing decided yet, rendered once per process:
+    crispy's rendering was about a fifth of the summary's time, and this HTML depends only
+    on whether the dose basis is asked (no token, nothing of the patient or the user)."""
+    form = DecisionForm(dose_basis_needed=dose_basis_needed)
+    return render_to_string("guidance/partials/_decision_fields.html", {"form": form})
+
+
+def _decision_html(form):
+    if form is None or form.is_bound:
+        return None  # a finalized encounter shows no form; errors are rendered afresh
+    if any(form.initial.get(field) for field in DecisionForm.Meta.fields):
+        return None  # a decision saved some other way: shown as it is, never kept
+    return _blank_decision_html("dose_basis" in form.fields)
+
+
 def _render_step(request, encounter, step, assessment, form=None):
     if form is None:
         form = STEP_FORMS[step].for_encounter(encounter)
@@ -138,6 +159,7 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         "steps": _step_nav(encounter, assessment, None) if assessment else [],
         "complete": assessment is None or assessment.complete,
         "form": form,
+        "decision_html": _decision_html(form),
     }
     return render(request, _partial_or_page(request, "guidance/summary.html"), context)
 
@@ -258,7 +280,13 @@ def summary_pdf(request, encounter_id):
         },
         request=request,
     )
-    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    try:
+        pdf = pdf_from_html(html)
+    except PdfUnavailable as unavailable:
+        logger.error("PDF not made: %s", unavailable)
+        context = {"encounter": encounter, "reason": str(unavailable)}
+        return render(request, "guidance/pdf_unavailable.html", context, status=503)
+    response = HttpResponse(pdf, content_type="application/pdf")
     AccessLog.record(request.user, encounter, AccessLog.Action.DOWNLOADED)
     # The file name carries no patient reference: downloads folders are not private.
     response["Content-Disposition"] = f'attachment; filename="lems-summary-{encounter.pk}.pdf"'

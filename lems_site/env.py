@@ -5,6 +5,7 @@ configuration stops the app at start-up instead of running it with a silent defa
 """
 
 import os
+import zoneinfo
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -59,3 +60,15 @@ def secret_key(debug: bool) -> str:
         "set SECRET_KEY to a long random string (for example the output of "
         "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`)."
     )
+
+
+def env_time_zone(name: str, default: str) -> str:
+    """An IANA time zone name (Europe/Amsterdam); a misspelt one stops the app at start-up."""
+    value = env_str(name) or default
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name} must be a time zone name such as Europe/Amsterdam or UTC; got {value!r}."
+        ) from None
+    return value

@@ -6,7 +6,7 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from lems_site.env import env_bool, env_int, env_list, secret_key
+from lems_site.env import env_bool, env_int, env_list, env_time_zone, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "lems_site.middleware.permissions_policy",
     "lems_site.middleware.idle_timeout",
+    "lems_site.session_resume.SessionEndedMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -105,7 +106,8 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "UTC"
+# Dates on screen and on the printed chart are in the hospital's local time; stored as UTC.
+TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -154,6 +156,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # every request, so a step costs no session write.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# A load balancer probes /healthz over plain HTTP: it must see 200, not a 301 to https,
+# whatever SECURE_SSL_REDIRECT says.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 if not DEBUG:
     # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto.

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from guidance import views
+from lems_site import session_resume
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +18,8 @@ urlpatterns = [
     path("guideline/", views.guideline, name="guideline"),
     path("guideline/revisions/", views.guideline_revisions, name="guideline_revisions"),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/resume/", session_resume.resume_post, name="resume_post"),
+    path("accounts/keep-alive/", session_resume.keep_alive, name="keep_alive"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

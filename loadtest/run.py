@@ -17,9 +17,7 @@ import json
 import os
 import re
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.servers import Gunicorn, interrupted_by_signals, serving  # noqa: E402
 from loadtest.postgres import throwaway_cluster  # noqa: E402
 
 PASSWORD = "load-test-password-1"
@@ -133,25 +132,6 @@ class Results:
             self.finalizations_acknowledged.add(encounter)
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(port, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not become healthy")
-
-
 def worker_pids(master_pid):
     pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -226,11 +206,12 @@ def main():
     )
     options = parser.parse_args()
 
-    with throwaway_cluster(os.environ.get("DATABASE_URL", "")) as database_url:
+    # SIGTERM and SIGHUP stop the run as Ctrl+C does: gunicorn and the cluster are stopped.
+    with interrupted_by_signals(), throwaway_cluster(os.environ.get("DATABASE_URL", "")) as url:
         environment = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "lems_site.settings",
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": url,
             "DEBUG": "false",
             "SECRET_KEY": os.environ.get("SECRET_KEY", "load-test-secret-key-" + "x" * 40),
             "ALLOWED_HOSTS": "127.0.0.1",
@@ -238,14 +219,15 @@ def main():
         }
         os.environ.update(environment)
         names = prepare_database(options.clinicians)
-        port = free_port()
-        gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "lems_site.wsgi", "--workers", str(options.workers),
-             "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "5", "--log-level", "warning"],
-            cwd=ROOT, env=environment,
-        )  # fmt: skip
-        try:
-            wait_until_healthy(port)
+        gunicorn = Gunicorn(
+            workers=options.workers,
+            env=environment,
+            cwd=ROOT,
+            extra_args=["--graceful-timeout", "5"],
+        )
+        with serving(gunicorn):
+            gunicorn.wait_until_healthy()
+            port = gunicorn.port
             results = Results()
             started = time.monotonic()
             deadline = started + options.duration
@@ -258,14 +240,11 @@ def main():
             killed = None
             if options.kill_worker:
                 time.sleep(options.duration / 2)
-                killed = worker_pids(gunicorn.pid)[0]
+                killed = worker_pids(gunicorn.process.pid)[0]
                 os.kill(killed, signal.SIGKILL)
             for thread in threads:
                 thread.join(timeout=options.duration + 60)
             elapsed = time.monotonic() - started
-        finally:
-            gunicorn.send_signal(signal.SIGTERM)
-            gunicorn.wait(timeout=30)
         report = {
             "clinicians": options.clinicians,
             "workers": options.workers,

@@ -9,13 +9,30 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.test import Client
 
+from tests.paths import IVIG_PATH_ANSWERS
+
+
+def _load_guideline():
+    call_command("load_guideline", verbosity=0, stdout=io.StringIO())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database with the guideline loaded once for the whole session: each test's
+    transaction rolls back to it."""
+    with django_db_blocker.unblock():
+        _load_guideline()
+
 
 @pytest.fixture
 def guideline(db):
-    call_command("load_guideline", verbosity=0, stdout=io.StringIO())
     from guidance.models import Guideline
 
-    return Guideline.objects.get(slug="lems-ivig")
+    found = Guideline.objects.filter(slug="lems-ivig").first()
+    if found is None:  # a transactional test emptied the database: load it again
+        _load_guideline()
+        found = Guideline.objects.get(slug="lems-ivig")
+    return found
 
 
 # The groups and their permissions, as the data migrations define them.
@@ -80,37 +97,6 @@ def editor_client(editor, guideline):
     client = Client()
     client.force_login(editor)
     return client
-
-
-# The pathway's happy IVIG path, as the engine stores it: confirmed LEMS, 70 kg, no tumour,
-# never smoked, 3,4-DAP not enough, severe weakness while immunosuppression starts, plasma
-# exchange available, a renal risk.
-IVIG_PATH_ANSWERS = {
-    "weight_kg": 70.0,
-    "diagnosis_confirmed": "yes",
-    "tumour_status": "not_found",
-    "smoking": "never",
-    "dap_status": "inadequate",
-    "weakness": "severe",
-    "rapid_improvement_needed": "no",
-    "immunosuppression": "starting",
-    "plasma_exchange_available": "yes",
-    "ivig_risk_factors": ["renal"],
-}
-
-
-# What a clinician posts on each step of the happy IVIG path.
-STEP_POSTS = {
-    "patient": {"patient_reference": "MRN-0042", "weight_kg": "70", "diagnosis_confirmed": "yes"},
-    "tumour": {"tumour_status": "not_found", "smoking": "never"},
-    "symptomatic": {"dap_status": "inadequate"},
-    "severity": {
-        "weakness": "severe",
-        "rapid_improvement_needed": "no",
-        "immunosuppression": "starting",
-    },
-    "ivig": {"plasma_exchange_available": "yes", "ivig_risk_factors": ["renal"]},
-}
 
 
 @pytest.fixture

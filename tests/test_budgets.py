@@ -16,7 +16,6 @@ Timings are measured by `make bench` (bench/run.py), never here.
 import gzip
 import importlib.util
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -28,7 +27,8 @@ from django.urls import reverse
 
 from guidance import pathway
 from guidance.models import Encounter
-from tests.conftest import STEP_POSTS
+from tests.pages import asset_urls
+from tests.paths import STEP_POSTS, answers_through
 
 QUERIES_PER_REQUEST_BUDGET = 10
 FIRST_LOAD_GZIP_BUDGET = 100 * 1000
@@ -47,22 +47,11 @@ STEP_REQUESTS = [
 ]
 
 
-def answers_through(all_answers, step):
-    """The stored answers of every step up to and including `step`."""
-    steps = pathway.STEPS[: pathway.STEPS.index(step) + 1]
-    return {
-        field: all_answers[field]
-        for each_step in steps
-        for field in pathway.STEP_FIELDS[each_step]
-        if field in all_answers
-    }
-
-
 @pytest.fixture
 def step_encounters(make_encounter, ivig_answers):
     """One encounter per step, answered up to that step: posting it again leads on."""
     return {
-        step: make_encounter(answers=answers_through(ivig_answers, step)) for step in pathway.STEPS
+        step: make_encounter(answers=answers_through(step, ivig_answers)) for step in pathway.STEPS
     }
 
 
@@ -160,27 +149,6 @@ def test_query_counts_do_not_grow_with_the_number_of_encounters(
     add_encounters(clinician, ivig_answers)
     with_2000 = query_counts(clinician_client, ten_encounters)
     assert with_2000 == with_10
-
-
-class PageAssetParser(HTMLParser):
-    """The stylesheets and scripts a page makes the browser fetch."""
-
-    def __init__(self):
-        super().__init__()
-        self.asset_urls = []
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "link" and "stylesheet" in (attributes.get("rel") or "").split():
-            self.asset_urls.append(attributes["href"])
-        elif tag == "script" and attributes.get("src"):
-            self.asset_urls.append(attributes["src"])
-
-
-def asset_urls(html):
-    parser = PageAssetParser()
-    parser.feed(html)
-    return parser.asset_urls
 
 
 def body_of(response):

@@ -19,6 +19,7 @@ from guidance.revisions import (
     start_draft,
     submit_for_review,
 )
+from tests.test_textdiff import visible
 
 NEW_TEXT = "Reworded in revision 2: bridge with IVIG or plasma exchange while waiting."
 SUMMARY = "Reworded the bridging statement."
@@ -102,7 +103,9 @@ def test_the_revisions_page_lists_each_revision_with_its_changes(
     assert "Revision 1 (retired)" in page
     assert SUMMARY in page
     assert "Changes since revision 1" in page
-    assert old_text in page and NEW_TEXT in page
+    # The texts are there whole once the word marks are taken out, and words are marked.
+    assert old_text in visible(page) and NEW_TEXT in visible(page)
+    assert '<del class="word-removed">' in page and '<ins class="word-added">' in page
     assert page.count('class="diff-changed"') == 1
 
 
@@ -325,7 +328,7 @@ def test_the_admin_buttons_take_a_change_from_draft_to_published(
     reviewer_client = signed_in(reviewer)
     review_url = reverse("admin:guidance_revision_review", args=[draft.pk])
     review = reviewer_client.get(review_url).content.decode()
-    assert NEW_TEXT in review
+    assert NEW_TEXT in visible(review)
     assert 'name="_publish"' in review and 'name="_return"' in review
     assert reviewer_client.post(review_url, {"_publish": "Publish"}).status_code == 302
     assert status_of(draft) == "published"

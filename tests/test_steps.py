@@ -5,9 +5,7 @@ Every step works twice: as a plain form (POST, redirect, next page) and with htm
 step with the message beside the field, keeps what was typed, and saves nothing.
 """
 
-import html
 import re
-from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -15,7 +13,9 @@ from django.urls import reverse
 from guidance import pathway
 from guidance.models import Encounter, Statement
 from guidance.wording import STEP_TITLES
-from tests.conftest import STEP_POSTS
+from tests import pages
+from tests.pages import controls, heading, panel, text_of
+from tests.paths import STEP_POSTS, answers_before, answers_through
 
 # The page after each step of that path (None: the summary) and its heading.
 NEXT_PAGE = {
@@ -52,22 +52,6 @@ PANEL_AFTER = {
 # --- reading the pages -------------------------------------------------------------------
 
 
-class _FormControls(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.controls = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("input", "textarea", "select"):
-            self.controls.append(dict(attrs))
-
-
-def controls(page, name):
-    parser = _FormControls()
-    parser.feed(page)
-    return [attrs for attrs in parser.controls if attrs.get("name") == name]
-
-
 def value_of(page, name):
     """The value a text or number box shows."""
     (box,) = controls(page, name)
@@ -79,28 +63,12 @@ def checked(page, name):
     return {attrs["value"] for attrs in controls(page, name) if "checked" in attrs}
 
 
-def text_of(fragment):
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
-
-
 def error_next_to(page, field):
     """The message in the field's own `invalid-feedback`, tied to it by aria-describedby."""
-    found = re.search(
-        rf'<div id="id_{field}_error" class="invalid-feedback">(.*?)</div>', page, re.S
-    )
-    if found is None:
-        return None
-    assert re.search(rf'aria-describedby="[^"]*id_{field}_error', page), field
-    return text_of(found.group(1))
-
-
-def heading(page):
-    return text_of(re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S).group(1))
-
-
-def panel(page):
-    """The text of the "Applies so far" panel beside the form."""
-    return text_of(re.search(r"<aside.*?</aside>", page, re.S).group(0))
+    message = pages.error_next_to(page, field)
+    if message is not None:
+        assert re.search(rf'aria-describedby="[^"]*id_{field}_error', page), field
+    return message
 
 
 def statement_text(code):
@@ -113,23 +81,6 @@ def step_url(encounter, step):
 
 def page_url(encounter, step):
     return reverse("summary", args=[encounter.pk]) if step is None else step_url(encounter, step)
-
-
-def answers_before(step, path):
-    """The path's answers of the steps before `step`."""
-    earlier = pathway.STEPS[: pathway.STEPS.index(step)]
-    fields = {field for name in earlier for field in pathway.STEP_FIELDS[name]}
-    return {field: value for field, value in path.items() if field in fields}
-
-
-def answers_through(step, path):
-    """The path's answers of `step` and the steps before it."""
-    fields = {
-        field
-        for name in pathway.STEPS[: pathway.STEPS.index(step) + 1]
-        for field in pathway.STEP_FIELDS[name]
-    }
-    return {field: value for field, value in path.items() if field in fields}
 
 
 def assert_is_the_partial(response):

@@ -5,7 +5,6 @@ numbers and verification, and the doses worked out for the patient. Finalizing r
 decision and freezes exactly what was shown.
 """
 
-import html
 import json
 import re
 
@@ -16,27 +15,7 @@ from django.urls import reverse
 from guidance import encounters, pathway
 from guidance.models import Encounter, Guideline, Statement
 from guidance.revisions import publish, start_draft, submit_for_review
-
-
-def text_of(fragment):
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", fragment)).split())
-
-
-def article(page, code):
-    """The text of one statement's block on the summary."""
-    found = re.search(rf'<article[^>]* id="s-{code}">(.*?)</article>', page, re.S)
-    return None if found is None else found.group(1)
-
-
-def shown_codes(page):
-    return re.findall(r'<article[^>]* id="s-([^"]+)"', page)
-
-
-def error_next_to(page, field):
-    found = re.search(
-        rf'<div id="id_{field}_error" class="invalid-feedback">(.*?)</div>', page, re.S
-    )
-    return None if found is None else text_of(found.group(1))
+from tests.pages import article, error_next_to, shown_codes, text_of
 
 
 def summary_page(client, encounter):

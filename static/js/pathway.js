@@ -1,5 +1,7 @@
-// Small behaviours of the pathway's pages. No inline scripts anywhere, so a strict
-// Content-Security-Policy can forbid them.
+// Small behaviours of the pathway's pages, and of every page (the menu button, the idle
+// warning, a message when a request fails: below). No inline scripts anywhere, so a strict
+// Content-Security-Policy can forbid them; one file, so a first load stays within its
+// request budget.
 (function () {
   "use strict";
 
@@ -60,4 +62,132 @@
       errors.focus();
     }
   });
+})();
+
+// Every page: the navigation's menu button at small widths, the warning before the idle
+// timeout, and a message in place when an htmx request fails.
+(function () {
+  "use strict";
+
+  // Bootstrap's navbar toggler, without Bootstrap's JavaScript bundle: the menu opens and
+  // closes, and says so to screen readers.
+  document.addEventListener("click", function (event) {
+    var toggler = event.target.closest("[data-bs-toggle=collapse]");
+    if (!toggler) {
+      return;
+    }
+    var target = document.querySelector(toggler.getAttribute("data-bs-target"));
+    if (target) {
+      var open = target.classList.toggle("show");
+      toggler.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+  });
+
+  // The idle timeout. The server renews the session at most once a minute, so the session
+  // may end up to a minute before `idleSeconds` after the last request: warn early enough.
+  var RENEWAL_SLACK_SECONDS = 60;
+  var warnTimer = null;
+  var endTimer = null;
+
+  function idleWarning() {
+    return document.getElementById("idle-warning");
+  }
+
+  function startIdleClock() {
+    var warning = idleWarning();
+    var idleSeconds = parseInt(document.body.getAttribute("data-idle-seconds"), 10);
+    clearTimeout(warnTimer);
+    clearTimeout(endTimer);
+    if (!warning || !idleSeconds) {
+      return;
+    }
+    warning.hidden = true;
+    var endsAfter = Math.max(idleSeconds - RENEWAL_SLACK_SECONDS, 1);
+    var warnBefore = Math.min(180, Math.floor(endsAfter / 2));
+    warnTimer = setTimeout(function () {
+      warning.querySelector("[data-idle-message]").textContent =
+        "Nothing has been sent for a while: you will be signed out in about " +
+        Math.max(1, Math.round(warnBefore / 60)) + " minute" + (warnBefore > 90 ? "s" : "") +
+        ". Choose \u201cStay signed in\u201d to keep working.";
+      warning.querySelector("[data-idle-stay]").hidden = false;
+      warning.hidden = false;
+    }, (endsAfter - warnBefore) * 1000);
+    endTimer = setTimeout(function () {
+      warning.querySelector("[data-idle-message]").textContent =
+        "Your session has probably ended. Nothing typed on this page is lost: when you " +
+        "save, you will be asked to sign in again and your answers are kept.";
+      warning.querySelector("[data-idle-stay]").hidden = true;
+      warning.hidden = false;
+    }, endsAfter * 1000);
+  }
+
+  // A failed htmx request: htmx 2 swaps nothing on a dropped connection or an error
+  // status, so what was typed is still on the page; say what happened beside it and offer
+  // to send it again.
+  function describeFailure(event) {
+    if (event.type === "htmx:sendError") {
+      return "The server could not be reached, so nothing was saved. Check the network " +
+        "connection; nothing you typed is lost.";
+    }
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status >= 500) {
+      return "The server had a problem (error " + status + ") and this was not saved. " +
+        "Nothing you typed is lost: try again, and tell IT if it keeps happening.";
+    }
+    if (status === 403) {
+      return "This was refused (error 403): the page may be out of date. Reload the page " +
+        "and try again.";
+    }
+    return "This was not saved (error " + status + "). Nothing you typed is lost.";
+  }
+
+  function showFailure(event) {
+    var source = event.detail.elt;
+    if (!source || !source.isConnected) {
+      return;
+    }
+    var form = source.closest("form") || source;
+    var anchor = form.parentNode;
+    var notice = anchor.querySelector(":scope > .request-failed");
+    if (!notice) {
+      notice = document.createElement("div");
+      notice.className = "alert alert-danger request-failed";
+      notice.setAttribute("role", "alert");
+      notice.setAttribute("tabindex", "-1");
+      var message = document.createElement("p");
+      message.className = "mb-2";
+      var retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "btn btn-sm btn-outline-danger";
+      retry.textContent = "Try again";
+      retry.addEventListener("click", function () {
+        notice.remove();
+        if (form.tagName === "FORM") {
+          form.requestSubmit();
+        } else {
+          form.click();
+        }
+      });
+      notice.appendChild(message);
+      notice.appendChild(retry);
+      anchor.insertBefore(notice, form);
+    }
+    notice.querySelector("p").textContent = describeFailure(event);
+    notice.focus();
+  }
+
+  document.addEventListener("htmx:sendError", showFailure);
+  document.addEventListener("htmx:responseError", showFailure);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (event.detail.successful) {
+      // Any answer from the server renews the session: restart the clock.
+      startIdleClock();
+      var form = event.detail.elt && event.detail.elt.closest("form");
+      var notice = form && form.parentNode && form.parentNode.querySelector(":scope > .request-failed");
+      if (notice) {
+        notice.remove();
+      }
+    }
+  });
+  document.addEventListener("DOMContentLoaded", startIdleClock);
 })();

@@ -1,0 +1,215 @@
+"""What `make bench` asks of the app: two seeded databases, the pathway's requests.
+
+The IVIG path's answers and posts are the tests' own (tests/paths.py), so the benchmark
+times what the tests check.
+"""
+
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+from bench.config import RESULTS_DIR, TEMPLATE_DATABASE
+from guidance import pathway
+from guidance.models import Encounter
+from tests.paths import STEP_POSTS as TESTS_STEP_POSTS
+from tests.paths import answers_through
+
+STEPS = list(pathway.STEPS)
+# The tests' posts, with a patient reference of the benchmark's own numbering.
+STEP_POSTS = {
+    **TESTS_STEP_POSTS,
+    "patient": {**TESTS_STEP_POSTS["patient"], "patient_reference": "PT-00-0000"},
+}
+
+BENCH_CLINICIAN = "bench_clinician"
+SEARCHED_REFERENCE = "PT-00-0003"
+ENCOUNTER_NAMESPACE = uuid.UUID("6f1c1a52-3f55-4d8e-9a55-6c3c0f7a1e01")
+
+
+def pathway_encounter_id(name):
+    """The same encounter id in both databases, so every address is the same in both."""
+    return uuid.uuid5(ENCOUNTER_NAMESPACE, name)
+
+
+@dataclass
+class Dataset:
+    name: str
+    encounters: int
+    clinicians: int
+
+    @property
+    def database(self):
+        return RESULTS_DIR / f"bench-{self.encounters}.sqlite3"
+
+    @property
+    def label(self):
+        return f"{self.encounters:,} encounters from {self.clinicians} clinician" + (
+            "s" if self.clinicians > 1 else ""
+        )
+
+
+DATASETS = [Dataset("small", 10, 1), Dataset("large", 10_000, 50)]
+
+
+@dataclass
+class Endpoint:
+    """One request of the pathway, as a browser (or htmx) sends it."""
+
+    label: str
+    group: str  # "step", "summary", "print", "list"
+    method: str
+    path: str
+    form: dict | None = None
+    htmx: bool = False
+    expected_status: int = 200
+
+
+@dataclass
+class Request:
+    """A concrete request: an endpoint or one of its floors, with its body and headers."""
+
+    method: str
+    path: str
+    body: bytes = b""
+    headers: dict = field(default_factory=dict)
+    expected_status: int = 200
+
+
+def pathway_endpoints():
+    endpoints = []
+    for step in STEPS:
+        step_path = f"/encounters/{pathway_encounter_id(step)}/{step}/"
+        endpoints += [
+            Endpoint(f"{step} GET", "step", "GET", step_path),
+            Endpoint(f"{step} GET htmx", "step", "GET", step_path, htmx=True),
+            Endpoint(f"{step} POST", "step", "POST", step_path, STEP_POSTS[step], False, 302),
+            Endpoint(f"{step} POST htmx", "step", "POST", step_path, STEP_POSTS[step], True),
+        ]
+    summary_id = pathway_encounter_id("summary")
+    endpoints += [
+        Endpoint("summary GET", "summary", "GET", f"/encounters/{summary_id}/"),
+        Endpoint("print GET", "print", "GET", f"/encounters/{summary_id}/print/"),
+        Endpoint("encounters list GET", "list", "GET", "/encounters/"),
+        Endpoint(
+            "encounters search POST",
+            "list",
+            "POST",
+            "/encounters/",
+            {"reference": SEARCHED_REFERENCE, "status": ""},
+        ),
+    ]
+    return endpoints
+
+
+def build_request(endpoint, csrf_token, path=None, expected_status=None):
+    """The request a browser sends: a form posts its CSRF field; htmx adds its headers."""
+    headers = {}
+    body = b""
+    if endpoint.htmx:
+        headers["HX-Request"] = "true"
+    if endpoint.method == "POST":
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        form = {**endpoint.form, "csrfmiddlewaretoken": csrf_token}
+        body = urlencode(form, doseq=True).encode()
+        if endpoint.htmx:
+            headers["X-CSRFToken"] = csrf_token
+    return Request(
+        endpoint.method,
+        path or endpoint.path,
+        body,
+        headers,
+        endpoint.expected_status if expected_status is None else expected_status,
+    )
+
+
+def use_database(path):
+    """Point the in-process default connection at one benchmark database."""
+    connection.close()
+    connection.settings_dict["NAME"] = str(path)
+
+
+def prepare_template_database():
+    """Migrated, with the guideline loaded: copied into each dataset's database."""
+    for stale in RESULTS_DIR.glob("bench-*.sqlite3*"):
+        stale.unlink()
+    use_database(TEMPLATE_DATABASE)
+    call_command("migrate", verbosity=0, interactive=False)
+    call_command("load_guideline", verbosity=0)
+    connection.close()
+
+
+def seed(dataset):
+    """The clinicians and encounters of one dataset (bulk-created)."""
+    shutil.copyfile(TEMPLATE_DATABASE, dataset.database)
+    use_database(dataset.database)
+    clinicians_group = Group.objects.get(name="Clinicians")
+    bench_clinician = User.objects.create_user(
+        BENCH_CLINICIAN, password=None, first_name="Bench", last_name="Clinician"
+    )
+    others = User.objects.bulk_create(
+        User(username=f"clinician_{number:02d}", password="!")
+        for number in range(1, dataset.clinicians)
+    )
+    clinicians = [bench_clinician, *others]
+    User.groups.through.objects.bulk_create(
+        User.groups.through(user_id=clinician.pk, group_id=clinicians_group.pk)
+        for clinician in clinicians
+    )
+    complete_answers = answers_through("ivig")
+    # The pathway's own encounters: one per step, answered up to that step (so posting it
+    # again leads to the next step, as for a clinician), and one complete for the summary.
+    pathway_encounters = [
+        Encounter(
+            id=pathway_encounter_id(step),
+            owner=bench_clinician,
+            patient_reference=f"PT-00-{number:04d}",
+            answers=answers_through(step),
+            status="complete" if step == "ivig" else "in_progress",
+        )
+        for number, step in enumerate(STEPS)
+    ]
+    pathway_encounters.append(
+        Encounter(
+            id=pathway_encounter_id("summary"),
+            owner=bench_clinician,
+            patient_reference=f"PT-00-{len(STEPS):04d}",
+            answers=complete_answers,
+            status="complete",
+        )
+    )
+    per_clinician = dataset.encounters // dataset.clinicians
+    filler = []
+    for owner_number, owner in enumerate(clinicians):
+        first = len(pathway_encounters) if owner is bench_clinician else 0
+        filler += [
+            Encounter(
+                owner=owner,
+                patient_reference=f"PT-{owner_number:02d}-{number:04d}",
+                answers=complete_answers if number % 3 else answers_through("symptomatic"),
+                status="complete" if number % 3 else "in_progress",
+            )
+            for number in range(first, per_clinician)
+        ]
+    Encounter.objects.bulk_create(pathway_encounters + filler, batch_size=1000)
+    assert Encounter.objects.count() == dataset.encounters
+    connection.close()
+
+
+def signed_in_client(dataset):
+    """A client signed in as the bench clinician, with its CSRF token."""
+    use_database(dataset.database)
+    client = Client(enforce_csrf_checks=True, SERVER_NAME="127.0.0.1")
+    client.force_login(
+        User.objects.get(username=BENCH_CLINICIAN),
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
+    response = client.get(f"/encounters/{pathway_encounter_id('patient')}/patient/")
+    assert response.status_code == 200, response.status_code
+    return client, client.cookies[settings.CSRF_COOKIE_NAME].value

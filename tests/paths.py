@@ -1,0 +1,49 @@
+"""The pathway's happy IVIG path, shared by the tests and `make bench` (no fixtures here).
+
+Confirmed LEMS, 70 kg, no tumour, never smoked, 3,4-DAP not enough, severe weakness while
+immunosuppression starts, plasma exchange available, a renal risk.
+"""
+
+from guidance import pathway
+
+# The path's answers as the engine stores them.
+IVIG_PATH_ANSWERS = {
+    "weight_kg": 70.0,
+    "diagnosis_confirmed": "yes",
+    "tumour_status": "not_found",
+    "smoking": "never",
+    "dap_status": "inadequate",
+    "weakness": "severe",
+    "rapid_improvement_needed": "no",
+    "immunosuppression": "starting",
+    "plasma_exchange_available": "yes",
+    "ivig_risk_factors": ["renal"],
+}
+
+# What a clinician posts on each step of the path.
+STEP_POSTS = {
+    "patient": {"patient_reference": "MRN-0042", "weight_kg": "70", "diagnosis_confirmed": "yes"},
+    "tumour": {"tumour_status": "not_found", "smoking": "never"},
+    "symptomatic": {"dap_status": "inadequate"},
+    "severity": {
+        "weakness": "severe",
+        "rapid_improvement_needed": "no",
+        "immunosuppression": "starting",
+    },
+    "ivig": {"plasma_exchange_available": "yes", "ivig_risk_factors": ["renal"]},
+}
+
+
+def _answers_of_steps(steps, answers):
+    fields = {field for step in steps for field in pathway.STEP_FIELDS[step]}
+    return {field: value for field, value in answers.items() if field in fields}
+
+
+def answers_before(step, answers=IVIG_PATH_ANSWERS):
+    """The answers of the steps before `step`: posting `step` then leads on."""
+    return _answers_of_steps(pathway.STEPS[: pathway.STEPS.index(step)], answers)
+
+
+def answers_through(step, answers=IVIG_PATH_ANSWERS):
+    """The answers of `step` and the steps before it."""
+    return _answers_of_steps(pathway.STEPS[: pathway.STEPS.index(step) + 1], answers)
