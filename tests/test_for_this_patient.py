@@ -15,7 +15,9 @@ from pypdf import PdfReader
 
 from guidance import dosing, pathway
 from guidance.wording import format_number
-from tests.test_summary import article, print_page, shown_codes, summary_page, text_of
+from tests.pages import article, shown_codes, text_of
+from tests.paths import IVIG_PATH_ANSWERS
+from tests.test_summary import print_page, summary_page
 
 # Paraneoplastic LEMS in a smoker who cannot take 3,4-DAP (the second case).
 PARANEOPLASTIC = {
@@ -240,8 +242,6 @@ def test_the_dose_box_never_says_national_criteria_alone(clinician_client, make_
 
 
 def pathway_answers():
-    from tests.conftest import IVIG_PATH_ANSWERS
-
     return {k: list(v) if isinstance(v, list) else v for k, v in IVIG_PATH_ANSWERS.items()}
 
 

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import expect
 
 from guidance.models import Encounter
-from tests.conftest import IVIG_PATH_ANSWERS
 from tests.e2e.pages import SCREENSHOTS, assert_accessible, sign_in
+from tests.paths import IVIG_PATH_ANSWERS
 
 pytestmark = pytest.mark.e2e
 
