@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint demo-reset clean loadtest bench lighthouse
+.PHONY: run test lint demo-reset clean loadtest bench audit fuzz lighthouse
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,15 @@ test: lint
 # DATABASE_URL names one). LOADTEST_ARGS e.g. "--clinicians 50 --duration 60 --kill-worker".
 loadtest: $(VENV)/.installed-dev
 	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
+
+# Known vulnerabilities of every installed dependency (pip-audit, PyPI's advisories).
+audit: $(VENV)/.installed-dev
+	$(BIN)/python -m tools.audit
+
+# The long fuzz run (outside CI): FUZZ_EXAMPLES inputs per fuzz test, every form.
+FUZZ_EXAMPLES ?= 420
+fuzz: $(VENV)/.installed-dev
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q -s -p no:cacheprovider
 
 lighthouse: $(VENV)/.installed
 	$(BIN)/python lighthouse/run.py

@@ -6,9 +6,11 @@ reach them. The access log is for superusers only, and read-only.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpResponseNotAllowed
+from django.forms.models import model_to_dict
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,7 +18,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from guidance import revisions
 from guidance.models import (
+    GUIDELINE_ATTRIBUTES,
     GUIDELINE_SLUG,
+    SHORT_TEXT,
     AccessLog,
     Citation,
     Guideline,
@@ -31,10 +35,89 @@ admin.site.site_title = "LEMS IVIG editors"
 admin.site.index_title = "Guideline content"
 
 
+def is_id(value):
+    """An id as the database stores it: ASCII digits that fit a 64-bit integer ("²" or a
+    20-digit number in a URL would otherwise end in a 500)."""
+    return value.isascii() and value.isdigit() and len(value) <= 18
+
+
+SEARCH_MAX_LENGTH = 200
+
+
+class BoundedSearchMixin:
+    """A search term of at most 200 characters: a huge one is a paste gone wrong, and
+    SQLite refuses a LIKE pattern over 50,000 bytes (a 500)."""
+
+    def get_search_results(self, request, queryset, search_term):
+        if len(search_term) > SEARCH_MAX_LENGTH:
+            self.message_user(
+                request,
+                f"Search for at most {SEARCH_MAX_LENGTH} characters "
+                f"(that search had {len(search_term):,}).",
+                messages.WARNING,
+            )
+            return queryset.none(), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+class IdAutocompleteSelect(AutocompleteSelect):
+    """The admin's autocomplete, redrawn with a posted value that is not an id (the form
+    already says it is not valid) instead of failing on it."""
+
+    def optgroups(self, name, value, attr=None):
+        ids = [item for item in value if item in (None, "") or is_id(str(item))]
+        return super().optgroups(name, ids, attr)
+
+
+class GuardedHistoryAdmin(BoundedSearchMixin, SimpleHistoryAdmin):
+    """History you can read, and a revert that publishes nothing.
+
+    simple-history's revert form checks permissions against the *historical* record (a
+    "draft" record of a now published revision passes) and then saves whatever is posted.
+    Here a revert is a change like any other: refused unless `may_revert` allows it for the
+    row as it is now, whoever asks, superusers included. Hiding the button is not enough, so
+    the POST itself is refused.
+    """
+
+    def may_revert(self, request, current, historical):
+        return False
+
+    def _revertible(self, request, obj):
+        current = self.model.objects.filter(pk=obj.pk).first() if obj is not None else None
+        return current is not None and self.may_revert(request, current, obj)
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not is_id(object_id):
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not (is_id(object_id) and is_id(version_id)):
+            raise Http404
+        record = get_object_or_404(self.model.history.model, id=object_id, history_id=version_id)
+        if request.method == "POST" and not self._revertible(request, record.instance):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return super().revert_disabled(request, obj) or not self._revertible(request, obj)
+
+
 @admin.register(Guideline)
-class GuidelineAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "published_revision"]
+class GuidelineAdmin(GuardedHistoryAdmin):
+    """Only the slug is the guideline's own; what clinicians read of it is the revision's."""
+
+    list_display = ["slug", "title", "published_revision"]
     readonly_fields = ["slug"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     @admin.display(description="published revision")
     def published_revision(self, guideline):
@@ -63,14 +146,15 @@ class RevisionListFilter(admin.SimpleListFilter):
 
     def value(self):
         value = super().value()
-        if value:
+        if value and is_id(value):
             return value
+        # Missing or not an id (e.g. "²"): the revision editors work on.
         default = editable_revision()
         return str(default.pk) if default else None
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value and value.isdigit():
+        if value:
             return queryset.filter(revision_id=value)
         return queryset
 
@@ -93,11 +177,18 @@ class RevisionContentForm(forms.ModelForm):
         return exclusions
 
 
-class RevisionContentAdmin(SimpleHistoryAdmin):
+class RevisionContentAdmin(GuardedHistoryAdmin):
     """Content is edited only in a draft: a published, retired or in-review revision's
     content is read-only, for editors and reviewers alike."""
 
     form = RevisionContentForm
+
+    def may_revert(self, request, current, historical):
+        # Back to an earlier state of the same draft's row, by whoever may edit it now.
+        return (
+            self.has_change_permission(request, current)
+            and historical.revision_id == current.revision_id
+        )
 
     def _in_draft(self, obj):
         return obj is None or obj.revision.is_draft
@@ -151,6 +242,11 @@ class StatementCitationInline(admin.StackedInline):
     verbose_name = "citation"
     verbose_name_plural = "citations, in the order the statement cites them"
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "citation":
+            kwargs["widget"] = IdAutocompleteSelect(db_field, self.admin_site)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def _in_draft(self, obj):
         return obj is None or obj.revision.is_draft
 
@@ -192,8 +288,24 @@ class StatementAdmin(RevisionContentAdmin):
         return ["revision", "code"] if obj else []
 
 
+class ReviewForm(forms.Form):
+    review_comment = forms.CharField(
+        required=False,
+        max_length=SHORT_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        error_messages={
+            "max_length": f"Keep the comment to {SHORT_TEXT:,} characters or fewer "
+            "(it has %(show_value)d)."
+        },
+    )
+
+
+# What an editor writes in a draft revision; the rest moves only through the workflow.
+REVISION_EDITABLE = ["change_summary", *GUIDELINE_ATTRIBUTES]
+
+
 @admin.register(Revision)
-class RevisionAdmin(SimpleHistoryAdmin):
+class RevisionAdmin(GuardedHistoryAdmin):
     """The workflow: start a draft, submit it, then a second person publishes or returns it."""
 
     list_display = ["number", "status", "drafted_by", "reviewed_by", "published_at"]
@@ -203,6 +315,7 @@ class RevisionAdmin(SimpleHistoryAdmin):
         "number",
         "status",
         "change_summary",
+        *GUIDELINE_ATTRIBUTES,
         "drafted_by",
         "reviewed_by",
         "review_comment",
@@ -224,7 +337,21 @@ class RevisionAdmin(SimpleHistoryAdmin):
         return allowed and (obj is None or obj.is_draft)
 
     def get_readonly_fields(self, request, obj=None):
-        return [field for field in self.fields if field != "change_summary"]
+        return [field for field in self.fields if field not in REVISION_EDITABLE]
+
+    def may_revert(self, request, current, historical):
+        # A draft's own text may go back to an earlier wording; `save_model` keeps its status.
+        return current.is_draft and self.has_change_permission(request, current)
+
+    def save_model(self, request, obj, form, change):
+        # A revert saves the historical record: everything but what an editor writes comes
+        # from the row as it is now, so no status, reviewer or date is ever restored.
+        if change:
+            current = Revision.objects.get(pk=obj.pk)
+            for field in Revision._meta.concrete_fields:
+                if field.name not in REVISION_EDITABLE:
+                    setattr(obj, field.attname, getattr(current, field.attname))
+        super().save_model(request, obj, form, change)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -292,10 +419,21 @@ class RevisionAdmin(SimpleHistoryAdmin):
             return HttpResponseNotAllowed(["POST"])
         self._require(request, "guidance.change_revision")
         revision = get_object_or_404(Revision, pk=revision_id)
+        change_summary = request.POST.get("change_summary", "")
+        if self.has_change_permission(request, revision):
+            # The button posts the whole change form: save what was typed, or show the
+            # errors next to their fields with nothing lost.
+            # A field the post leaves out keeps its saved value.
+            data = {**model_to_dict(revision, fields=REVISION_EDITABLE), **request.POST.dict()}
+            form = self.get_form(request, revision)(data, instance=revision)
+            if not form.is_valid():
+                return self.change_view(
+                    request, str(revision.pk), form_url=self._change_url(revision)
+                )
+            revision = form.save()
+            change_summary = form.cleaned_data["change_summary"]
         try:
-            revisions.submit_for_review(
-                revision, request.user, request.POST.get("change_summary", "")
-            )
+            revisions.submit_for_review(revision, request.user, change_summary)
         except revisions.RevisionError as error:
             return self._refused(request, error, self._change_url(revision))
         self.message_user(
@@ -310,30 +448,31 @@ class RevisionAdmin(SimpleHistoryAdmin):
         revision = get_object_or_404(Revision.objects.select_related("guideline"), pk=revision_id)
         if not self.has_view_permission(request, revision):
             raise PermissionDenied
+        form = ReviewForm(request.POST if request.method == "POST" else None)
         if request.method == "POST":
-            return self._decide(request, revision)
+            self._require(request, "guidance.publish_revision")
+            if form.is_valid():
+                return self._decide(request, revision, form.cleaned_data["review_comment"])
         context = {
             **self.admin_site.each_context(request),
             "title": f"Review revision {revision.number}",
             "opts": self.model._meta,
             "original": revision,
             **revisions.against_published(revision),
+            "form": form,
             "can_review": request.user.has_perm("guidance.publish_revision")
             and revision.status == Revision.Status.IN_REVIEW,
         }
         return TemplateResponse(request, "admin/guidance/revision/review.html", context)
 
-    def _decide(self, request, revision):
-        self._require(request, "guidance.publish_revision")
+    def _decide(self, request, revision, comment):
         review_url = reverse("admin:guidance_revision_review", args=[revision.pk])
         try:
             if "_publish" in request.POST:
                 revisions.publish(revision, request.user)
                 done = f"Revision {revision.number} is published: clinicians now see it."
             elif "_return" in request.POST:
-                revisions.return_to_editor(
-                    revision, request.user, request.POST.get("review_comment", "")
-                )
+                revisions.return_to_editor(revision, request.user, comment)
                 done = f"Revision {revision.number} was returned to its editor."
             else:
                 return redirect(review_url)
@@ -344,7 +483,7 @@ class RevisionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(BoundedSearchMixin, admin.ModelAdmin):
     list_display = ["at", "user", "action", "encounter_id"]
     list_filter = ["action", "at"]
     search_fields = ["user__username", "encounter__id"]

@@ -6,6 +6,7 @@ one encounter take turns, so neither loses the other's answers), which revision 
 encounter is evaluated on, and the snapshot finalizing stores.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
@@ -14,7 +15,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from guidance import pathway, summary
+from guidance import pathway, summary, tumour_risk
 from guidance.forms import STEP_FORMS, DecisionForm
 from guidance.models import AccessLog, Encounter, Revision
 
@@ -62,17 +63,61 @@ def get_for_owner(user, encounter_id, *, for_update=False):
     return get_object_or_404(encounters, pk=encounter_id)
 
 
+# What the encounter tables read: the answers too, for the next screen date.
+_LISTED_FIELDS = ("id", "patient_reference", "status", "updated_at", "created_at", "answers")
+# The home page lists the screens due this soon, and those overdue.
+SCREENS_DUE_WITHIN_DAYS = 30
+
+
 def recent(user, count=5):
-    return Encounter.objects.filter(owner=user).only(
-        "id", "patient_reference", "status", "updated_at"
-    )[:count]
+    return with_next_screens(Encounter.objects.filter(owner=user).only(*_LISTED_FIELDS)[:count])
+
+
+def next_screen(answers):
+    """The next tumour screen due by these stored answers (a date), or None when no screen
+    date is known or the DELTA-P score is not complete."""
+    try:
+        plan = tumour_risk.plan(pathway.validate(answers))
+    except pathway.AnswerError:
+        return None  # answers stored under older rules: no date rather than a 500
+    return plan["next"] if plan else None
+
+
+def with_next_screens(encounters):
+    """The encounters as a list, each with `next_screen` (a date or None)."""
+    listed = list(encounters)
+    for encounter in listed:
+        encounter.next_screen = next_screen(encounter.answers)
+    return listed
+
+
+def screens_due(user, today=None, within_days=SCREENS_DUE_WITHIN_DAYS):
+    """The clinician's patients whose next tumour screen is overdue or due within
+    `within_days`, soonest first, in one query. A patient's newest encounter with a screen
+    date speaks for the patient: an older one's date has been superseded. Encounters
+    without a patient reference each stand for themselves."""
+    today = today or timezone.localdate()
+    until = today + datetime.timedelta(days=within_days)
+    with_dates = Encounter.objects.filter(
+        owner=user, answers__has_key="last_negative_screen_date"
+    ).only(*_LISTED_FIELDS)
+    seen_references = set()
+    due = []
+    for encounter in with_dates:  # newest first
+        if encounter.patient_reference:
+            if encounter.patient_reference in seen_references:
+                continue
+            seen_references.add(encounter.patient_reference)
+        encounter.next_screen = next_screen(encounter.answers)
+        if encounter.next_screen is not None and encounter.next_screen <= until:
+            encounter.screen_overdue = encounter.next_screen < today
+            due.append(encounter)
+    return sorted(due, key=lambda encounter: encounter.next_screen)
 
 
 def search(user, reference="", status=""):
     """The clinician's encounters, newest first, by part of a patient reference and status."""
-    found = Encounter.objects.filter(owner=user).only(
-        "id", "patient_reference", "status", "updated_at", "created_at"
-    )
+    found = Encounter.objects.filter(owner=user).only(*_LISTED_FIELDS)
     if reference:
         found = found.filter(patient_reference__icontains=reference)
     if status:

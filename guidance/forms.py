@@ -4,14 +4,24 @@ The labels and hints are those of `guidance.wording`; the messages here say how 
 wrong answer right.
 """
 
+import datetime
 import math
 
 from django import forms
+from django.utils import timezone
 from django.utils.html import format_html
 
-from guidance import pathway
+from guidance import pathway, tumour_risk
 from guidance.models import Encounter
-from guidance.wording import AUSTRALIAN_CRITERIA, FIELD_LABELS, VALUE_LABELS
+from guidance.wording import (
+    AUSTRALIAN_CRITERIA,
+    FIELD_HINTS,
+    FIELD_LABELS,
+    TUMOUR_RISK_INTRO,
+    TUMOUR_RISK_ITEMS,
+    TUMOUR_RISK_LEGEND,
+    VALUE_LABELS,
+)
 
 
 def _choices(field):
@@ -27,6 +37,7 @@ def _choices(field):
 def _choice_field(field, required=True):
     return forms.ChoiceField(
         label=FIELD_LABELS[field],
+        help_text=FIELD_HINTS.get(field, ""),
         # An optional question can be taken back to unanswered once answered.
         choices=_choices(field) if required else [*_choices(field), ("", "Leave unanswered")],
         widget=forms.RadioSelect,
@@ -85,7 +96,7 @@ class StepForm(forms.Form):
         initial = {field: encounter.answers.get(field) for field in pathway.STEP_FIELDS[cls.step]}
         if cls.step == "patient":
             initial["patient_reference"] = encounter.patient_reference
-        return cls(initial=initial)
+        return cls(initial=initial, earlier_answers=encounter.answers)
 
     def clean(self):
         cleaned = super().clean()
@@ -158,10 +169,89 @@ class PatientForm(StepForm):
         return answers
 
 
+# How far back a negative screen may lie: the schedule's dates run 2 years from it.
+SCREEN_DATE_MAX_AGE_MONTHS = 36
+
+
+class ScreenDateField(forms.DateField):
+    """The last negative screen: a real date, not in the future, at most 3 years ago."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            input_formats=["%Y-%m-%d"],
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            error_messages={
+                "invalid": "Enter the date of the last negative screen as YYYY-MM-DD, "
+                "e.g. 2026-11-15."
+            },
+            **kwargs,
+        )
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        today = timezone.localdate()
+        if value > today:
+            raise forms.ValidationError(
+                "The last negative screen cannot be in the future: enter the date it was done.",
+                code="future",
+            )
+        earliest = tumour_risk.add_months(today, -SCREEN_DATE_MAX_AGE_MONTHS)
+        if value < earliest:
+            raise forms.ValidationError(
+                f"The last negative screen must be at most 3 years ago (on or after "
+                f"{earliest.isoformat()}); an older screen is no basis for the schedule: "
+                "screen again.",
+                code="too_old",
+            )
+
+
 class TumourForm(StepForm):
+    """Tumour status and smoking; with no tumour found (or not yet screened) also the
+    DELTA-P items and, when screened, the date of the last negative screen."""
+
     step = "tumour"
+    risk_legend = TUMOUR_RISK_LEGEND
+    risk_intro = TUMOUR_RISK_INTRO
     tumour_status = _choice_field("tumour_status")
     smoking = _choice_field("smoking")
+    onset_age_50_or_over = _choice_field("onset_age_50_or_over", required=False)
+    weight_loss_5_percent = _choice_field("weight_loss_5_percent", required=False)
+    bulbar_involvement = _choice_field("bulbar_involvement", required=False)
+    erectile_dysfunction = _choice_field("erectile_dysfunction", required=False)
+    karnofsky_below_70 = _choice_field("karnofsky_below_70", required=False)
+    last_negative_screen_date = ScreenDateField(
+        label=FIELD_LABELS["last_negative_screen_date"],
+        help_text=FIELD_HINTS["last_negative_screen_date"],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Not asked of a woman (DESIGN §4): it scores 0, so the question is left out.
+        if self.earlier_answers.get("sex") == "female":
+            del self.fields["erectile_dysfunction"]
+
+    def clean(self):
+        status = self.cleaned_data.get("tumour_status")
+        # Answers that do not apply to the status chosen are dropped, not stored: a stale
+        # screen date, say, from before "not screened" was chosen. Nor does a bad value in
+        # a question that does not apply stop the step.
+        if status != "not_found":
+            self.cleaned_data.pop("last_negative_screen_date", None)
+            self.errors.pop("last_negative_screen_date", None)
+        if status not in ("not_found", "not_screened"):
+            for item in TUMOUR_RISK_ITEMS:
+                self.cleaned_data.pop(item, None)
+                self.errors.pop(item, None)
+        return super().clean()
+
+    def step_answers(self, cleaned):
+        answers = super().step_answers(cleaned)
+        if isinstance(answers.get("last_negative_screen_date"), datetime.date):
+            answers["last_negative_screen_date"] = answers["last_negative_screen_date"].isoformat()
+        return answers
 
 
 class SymptomaticForm(StepForm):
@@ -218,6 +308,13 @@ class DecisionForm(forms.ModelForm):
             "decision_reason": forms.RadioSelect,
             "dose_basis": forms.RadioSelect,
             "decision_note": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {"decision_note": "Up to 2,000 characters."}
+        error_messages = {
+            "decision_note": {
+                "max_length": "Keep the note to 2,000 characters or fewer "
+                "(it has %(show_value)d): the summary and its PDF print it whole."
+            }
         }
 
     def __init__(self, *args, dose_basis_needed=False, **kwargs):

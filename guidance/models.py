@@ -21,20 +21,42 @@ def validate_not_future_year(year):
         raise ValidationError(f"The year {year} is in the future.")
 
 
+# Limits on free text, as long as a reader would expect each to be: a field longer than
+# these is a paste gone wrong, and long text makes the PDF slow (a 1 MB note took 28 s).
+SHORT_TEXT = 2_000
+LONG_TEXT = 10_000
+GUIDELINE_ATTRIBUTES = ("title", "scope_note", "disclaimer", "developer", "funding", "release_date")
+
+
+def _published_attribute(name):
+    def read(guideline):
+        revision = guideline.published
+        return getattr(revision, name) if revision else ("" if name != "release_date" else None)
+
+    return property(read, doc=f"The published revision's {name}.")
+
+
 class Guideline(models.Model):
-    """A guideline and the source attributes a clinician can check."""
+    """A guideline. What clinicians read of it (title, scope, disclaimer, developer, funding,
+    release date) belongs to its revisions, so it changes only when a revision is published;
+    the properties below read it from the published revision."""
 
     slug = models.SlugField(unique=True)
-    title = models.CharField(max_length=200)
-    scope_note = models.TextField(blank=True)
-    disclaimer = models.TextField()
-    developer = models.CharField(max_length=200, blank=True)
-    funding = models.CharField(max_length=200, blank=True)
-    release_date = models.DateField(null=True, blank=True)
     history = HistoricalRecords()
 
     def __str__(self):
-        return self.title
+        return self.title or self.slug
+
+    @property
+    def published(self):
+        return self.revisions.filter(status=RevisionStatus.PUBLISHED).first()
+
+    title = _published_attribute("title")
+    scope_note = _published_attribute("scope_note")
+    disclaimer = _published_attribute("disclaimer")
+    developer = _published_attribute("developer")
+    funding = _published_attribute("funding")
+    release_date = _published_attribute("release_date")
 
 
 class RevisionStatus(models.TextChoices):
@@ -80,8 +102,17 @@ class Revision(models.Model):
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     change_summary = models.TextField(
-        blank=True, help_text="What's new in this revision, as clinicians will read it."
+        blank=True,
+        max_length=SHORT_TEXT,
+        help_text="What's new in this revision, as clinicians will read it.",
     )
+    # The guideline's attributes as clinicians read them: edited in a draft, published with it.
+    title = models.CharField(max_length=200)
+    scope_note = models.TextField(blank=True, max_length=SHORT_TEXT)
+    disclaimer = models.TextField(max_length=SHORT_TEXT)
+    developer = models.CharField(max_length=200, blank=True)
+    funding = models.CharField(max_length=200, blank=True)
+    release_date = models.DateField(null=True, blank=True)
     drafted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -96,7 +127,7 @@ class Revision(models.Model):
         blank=True,
         related_name="+",
     )
-    review_comment = models.TextField(blank=True)
+    review_comment = models.TextField(blank=True, max_length=SHORT_TEXT)
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
@@ -147,7 +178,9 @@ class Section(models.Model):
         blank=True,
         help_text="The parent heading in the source text, if any.",
     )
-    intro = models.TextField(blank=True, help_text="The section's lead-in sentence, if any.")
+    intro = models.TextField(
+        blank=True, max_length=SHORT_TEXT, help_text="The section's lead-in sentence, if any."
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -177,7 +210,9 @@ class Citation(models.Model):
     doi = models.CharField("DOI", max_length=200, blank=True, validators=[doi_validator])
     pmid = models.CharField("PMID", max_length=9, blank=True, validators=[pmid_validator])
     url = models.URLField("URL", blank=True)
-    note = models.TextField(blank=True, help_text="For editors: how sure we are of this record.")
+    note = models.TextField(
+        blank=True, max_length=SHORT_TEXT, help_text="For editors: how sure we are of this record."
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -257,7 +292,7 @@ class Statement(models.Model):
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="statements")
     code = models.SlugField(max_length=60, help_text="Stable; the pathway refers to it.")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    text = models.TextField()
+    text = models.TextField(max_length=LONG_TEXT)
     evidence_quality = models.CharField(
         max_length=20,
         choices=EvidenceQuality.choices,
@@ -269,7 +304,9 @@ class Statement(models.Model):
         max_length=20, choices=Verification.choices, default=Verification.NOT_CONFIRMED
     )
     verification_note = models.TextField(
-        blank=True, help_text="What the cited sources did and did not confirm."
+        blank=True,
+        max_length=SHORT_TEXT,
+        help_text="What the cited sources did and did not confirm.",
     )
     citations = models.ManyToManyField(
         Citation, through="StatementCitation", related_name="statements", blank=True
@@ -380,7 +417,7 @@ class Encounter(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
     decision = models.CharField(max_length=20, choices=Decision.choices, blank=True)
     decision_reason = models.CharField(max_length=30, choices=Reason.choices, blank=True)
-    decision_note = models.TextField(blank=True)
+    decision_note = models.TextField(blank=True, max_length=SHORT_TEXT)
     dose_basis = models.CharField(max_length=20, choices=DoseBasis.choices, blank=True)
     revision = models.ForeignKey(
         Revision,

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from guidance import tumour_risk
 from guidance.dosing import ivig_dose, prednisone_dose
 
 STEPS = ("patient", "tumour", "symptomatic", "severity", "ivig")
@@ -256,14 +257,17 @@ class Assessment:
     """Everything the pathway says about one set of answers, worked out once per request.
 
     `answers` are the answers as given (what the clinician reads back), `steps` the steps
-    asked, in order, `answered` those of them with every required answer, and `outcome`
-    what applies. Pages, the step navigation and the summary read this; none validates again.
+    asked, in order, `answered` those of them with every required answer, `outcome`
+    what applies, and `tumour_risk` the DELTA-P score with the screening plan
+    (`tumour_risk.plan`; None until the score is complete). Pages, the step navigation and
+    the summary read this; none validates again.
     """
 
     answers: Mapping
     steps: tuple[str, ...]
     answered: frozenset[str]
     outcome: Outcome
+    tumour_risk: dict | None = None
 
     @property
     def complete(self) -> bool:
@@ -286,7 +290,11 @@ def assess(answers: Mapping) -> Assessment:
         if all(valid.get(field) is not None for field in REQUIRED_FIELDS[step])
     )
     return Assessment(
-        answers=answers, steps=steps, answered=answered, outcome=_outcome(valid, steps)
+        answers=answers,
+        steps=steps,
+        answered=answered,
+        outcome=_outcome(valid, steps),
+        tumour_risk=tumour_risk.plan(valid),
     )
 
 

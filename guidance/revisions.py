@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from guidance.checks import missing_codes
 from guidance.models import (
+    GUIDELINE_ATTRIBUTES,
     OPEN_STATUSES,
+    SHORT_TEXT,
     Citation,
     Revision,
     Section,
@@ -19,6 +21,10 @@ from guidance.models import (
 )
 
 SECTION_FIELDS = ("order", "title", "part", "intro")
+# What the diff compares for a section (keyed by its order), as printed before its statements.
+SECTION_DIFF_FIELDS = ("title", "part", "intro")
+# History records the workflow's own steps leave: not an edit of the revision's content.
+WORKFLOW_REASONS = ("submitted for review", "published", "returned to editor", "retired")
 CITATION_FIELDS = (
     "authors",
     "title",
@@ -80,7 +86,12 @@ def start_draft(guideline, user):
     if published is None:
         raise RevisionError("There is no published revision to start a draft from.")
     last = guideline.revisions.aggregate(last=Max("number"))["last"]
-    draft = Revision.objects.create(guideline=guideline, number=last + 1, drafted_by=user)
+    draft = Revision.objects.create(
+        guideline=guideline,
+        number=last + 1,
+        drafted_by=user,
+        **{name: getattr(published, name) for name in GUIDELINE_ATTRIBUTES},
+    )
     copy_content(published, draft)
     return draft
 
@@ -128,10 +139,53 @@ def _require_codes(revision, doing):
 
 
 def _require_other_person(revision, reviewer, doing):
-    if reviewer is not None and reviewer.pk == revision.drafted_by_id:
+    """Four eyes: whoever drafted or edited anything in the revision does not publish it,
+    superusers included."""
+    if reviewer is None:
+        return
+    if reviewer.pk == revision.drafted_by_id:
         raise RevisionError(
             f"You drafted revision {revision.number}: someone else must review it before "
             f"it is {doing}."
+        )
+    if edited_by(revision, reviewer):
+        raise RevisionError(
+            f"You edited revision {revision.number}: someone who did not edit it must review "
+            f"it before it is {doing}."
+        )
+
+
+def edited_by(revision, user):
+    """Whether the history records show `user` changed anything of the revision: its own
+    fields (other than by a workflow step) or any of its sections, citations, statements or
+    their citation links, even ones deleted since."""
+    own = Revision.history.filter(id=revision.pk, history_user_id=user.pk).exclude(
+        history_change_reason__in=WORKFLOW_REASONS
+    )
+    content = [
+        model.history.filter(revision_id=revision.pk, history_user_id=user.pk)
+        for model in (Section, Citation, Statement)
+    ]
+    statement_ids = Statement.history.filter(revision_id=revision.pk).values("id")
+    links = StatementCitation.history.filter(
+        statement_id__in=statement_ids, history_user_id=user.pk
+    )
+    return any(query.exists() for query in (own, *content, links))
+
+
+def _save_step(revision, reason):
+    """Save a workflow step, its history record marked as the step (see `edited_by`)."""
+    revision._change_reason = reason
+    revision.save()
+
+
+def _check_text(text, what):
+    """The admin's forms say this next to the field; here it guards every other caller."""
+    if "\x00" in text:
+        raise RevisionError(f"The {what} holds a null character: remove it and try again.")
+    if len(text) > SHORT_TEXT:
+        raise RevisionError(
+            f"Keep the {what} to {SHORT_TEXT:,} characters or fewer (it has {len(text):,})."
         )
 
 
@@ -143,10 +197,11 @@ def submit_for_review(revision, user, change_summary):
     change_summary = (change_summary or "").strip()
     if not change_summary:
         raise RevisionError("Write a change summary (what's new for clinicians) before submitting.")
+    _check_text(change_summary, "change summary")
     _require_codes(revision, "submitted")
     revision.change_summary = change_summary
     revision.status = Revision.Status.IN_REVIEW
-    revision.save()
+    _save_step(revision, "submitted for review")
     return revision
 
 
@@ -162,11 +217,11 @@ def publish(revision, reviewer):
     # Retire first: the database allows one published revision per guideline.
     for previous in Revision.objects.published(revision.guideline):
         previous.status = Revision.Status.RETIRED
-        previous.save()
+        _save_step(previous, "retired")
     revision.status = Revision.Status.PUBLISHED
     revision.reviewed_by = reviewer
     revision.published_at = timezone.now()
-    revision.save()
+    _save_step(revision, "published")
     return revision
 
 
@@ -179,10 +234,11 @@ def return_to_editor(revision, reviewer, comment):
     comment = (comment or "").strip()
     if not comment:
         raise RevisionError("Say what needs to change: a returned draft needs a comment.")
+    _check_text(comment, "comment")
     revision.status = Revision.Status.DRAFT
     revision.reviewed_by = reviewer
     revision.review_comment = comment
-    revision.save()
+    _save_step(revision, "returned to editor")
     return revision
 
 
@@ -220,6 +276,21 @@ def _statements(revision):
 
 def _citations(revision):
     return {citation.number: citation_values(citation) for citation in revision.citations.all()}
+
+
+def _sections(revision):
+    return {
+        section.order: {field: getattr(section, field) for field in SECTION_DIFF_FIELDS}
+        for section in revision.sections.all()
+    }
+
+
+def guideline_values(revision):
+    """The guideline's attributes a revision holds, as text."""
+    return {
+        field: "" if getattr(revision, field) is None else str(getattr(revision, field))
+        for field in GUIDELINE_ATTRIBUTES
+    }
 
 
 def _label(model, field):
@@ -268,12 +339,20 @@ def _compare(model, fields, before, after):
 
 
 def diff(old, new):
-    """What changed from revision `old` to `new`: statements by code, citations by number.
+    """What changed from revision `old` to `new`: the guideline's attributes, sections by
+    order, statements by code, citations by number.
 
-    Each of `statements` and `citations` has `changed` (with the before and after text of
-    each changed field), `added` and `removed`.
+    Each of `guideline`, `sections`, `statements` and `citations` has `changed` (with the
+    before and after text of each changed field), `added` and `removed`.
     """
     return {
+        "guideline": _compare(
+            Revision,
+            GUIDELINE_ATTRIBUTES,
+            {"Guideline": guideline_values(old)},
+            {"Guideline": guideline_values(new)},
+        ),
+        "sections": _compare(Section, SECTION_DIFF_FIELDS, _sections(old), _sections(new)),
         "statements": _compare(
             Statement, STATEMENT_DIFF_FIELDS, _statements(old), _statements(new)
         ),

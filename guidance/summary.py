@@ -28,6 +28,8 @@ from guidance.wording import (
     answer_label,
     format_number,
     priority_reasons,
+    screen_due_line,
+    tumour_risk_lines,
 )
 
 # The summary: a dict of plain data, as stored in an encounter's snapshot.
@@ -130,13 +132,12 @@ def build(assessment, revision) -> Summary:
             first[code] = shown
         else:
             groups[statement.kind].append(shown)
-    guideline = revision.guideline
     return {
         "guideline": {
-            "title": guideline.title,
+            "title": revision.title,
             "revision": revision.number,
             "revision_date": timezone.localdate(revision.published_at).isoformat(),
-            "disclaimer": guideline.disclaimer,
+            "disclaimer": revision.disclaimer,
         },
         "steps": answered_steps(assessment),
         # "For this patient": the plan in short, then (after the doses) what comes first.
@@ -149,6 +150,19 @@ def build(assessment, revision) -> Summary:
         ],
         "references": [references[number] for number in sorted(references)],
         "doses": dose_lines(outcome.doses, assessment.answers, outcome.codes),
+        "tumour_risk": tumour_risk_summary(assessment.tumour_risk),
+    }
+
+
+def tumour_risk_summary(risk, today=None):
+    """The DELTA-P score and screening plan in words (None until the score is complete),
+    with `due_line` for "For this patient" when the next screen is due within 3 months or
+    overdue as of `today` (the day the summary is built, which a snapshot keeps)."""
+    if risk is None:
+        return None
+    return {
+        **tumour_risk_lines(risk),
+        "due_line": screen_due_line(risk["next"], today or timezone.localdate()),
     }
 
 

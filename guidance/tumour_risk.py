@@ -66,7 +66,11 @@ def delta_p(answers) -> dict | None:
 
     Bad answers raise the engine's AnswerError (a ValueError naming the field).
     """
-    answers = pathway.validate(answers)
+    return delta_p_of_valid(pathway.validate(answers))
+
+
+def delta_p_of_valid(answers) -> dict | None:
+    """`delta_p` of answers the engine has already validated (`pathway.validate`)."""
     if answers.get("diagnosis_confirmed") != "yes":
         return None
     if answers.get("tumour_status") not in ("not_found", "not_screened"):
@@ -93,6 +97,34 @@ def delta_p(answers) -> dict | None:
         "derivation_sclc_percent": DERIVATION_SCLC_PERCENT[score],
         "derivation_cohorts": DERIVATION_COHORTS,
         "schedule": schedule_for(score),
+    }
+
+
+def plan(answers) -> dict | None:
+    """What the pathway shows of tumour risk for validated answers, or None until the score
+    is complete: `delta_p`'s result and
+
+        "screen_now": True when not screened yet (the schedule starts from that screen),
+        "last_negative_screen": the ISO date of the last negative screen, or None,
+        "next", "dates": the screens due after it (`screening_dates`), or None and ().
+
+    A screen date counts only with `tumour_status = not_found`: a stale one left from
+    before the status changed sets no dates.
+    """
+    risk = delta_p_of_valid(answers)
+    if risk is None:
+        return None
+    screened_on = None
+    if answers["tumour_status"] == "not_found":
+        screened_on = answers.get("last_negative_screen_date")
+    due = {"next": None, "dates": ()}
+    if screened_on is not None:
+        due = screening_dates(risk["schedule"], datetime.date.fromisoformat(screened_on))
+    return {
+        **risk,
+        "screen_now": answers["tumour_status"] == "not_screened",
+        "last_negative_screen": screened_on,
+        **due,
     }
 
 

@@ -29,7 +29,7 @@ from guidance.encounters import EncounterError, is_clinician
 from guidance.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
 from guidance.models import AccessLog, Revision
 from guidance.pdf import PdfUnavailable, pdf_from_html
-from guidance.summary import guideline_sections, panel_statements
+from guidance.summary import guideline_sections, panel_statements, tumour_risk_summary
 from guidance.wording import STEP_TITLES
 
 ENCOUNTERS_PER_PAGE = 25
@@ -93,11 +93,12 @@ def _step_nav(encounter, assessment, current):
 
 
 @lru_cache(maxsize=1024)
-def _unbound_fields_html(step, shown_answers):
+def _unbound_fields_html(step, shown_answers, sex=None):
     """A step's fields showing saved answers, rendered once per process: widget rendering is
     most of a step's time, and this HTML holds no token, no patient reference, nothing of
-    the user, only the answers in the key."""
-    form = STEP_FORMS[step](initial=dict(shown_answers))
+    the user, only the answers in the key (and the sex, which decides which questions the
+    tumour step asks)."""
+    form = STEP_FORMS[step](initial=dict(shown_answers), earlier_answers={"sex": sex})
     return render_to_string("guidance/partials/_step_fields.html", {"form": form, "step": step})
 
 
@@ -111,7 +112,7 @@ def _fields_html(step, form):
             if field != "patient_reference"
         )
     )
-    return _unbound_fields_html(step, shown)
+    return _unbound_fields_html(step, shown, form.earlier_answers.get("sex"))
 
 
 @lru_cache(maxsize=2)
@@ -142,6 +143,7 @@ def _render_step(request, encounter, step, assessment, form=None):
         "form": form,
         "steps": _step_nav(encounter, assessment, step),
         "recommendations": panel_statements(assessment),
+        "tumour_risk": tumour_risk_summary(assessment.tumour_risk),
         "summary_ready": assessment.complete,
     }
     return render(request, _partial_or_page(request, "guidance/step.html"), context)
@@ -174,7 +176,11 @@ def home(request):
 
 @clinician_required
 def _clinician_home(request):
-    return render(request, "guidance/home.html", {"recent": encounters.recent(request.user)})
+    context = {
+        "recent": encounters.recent(request.user),
+        "screens_due": encounters.screens_due(request.user),
+    }
+    return render(request, "guidance/home.html", context)
 
 
 @require_POST
@@ -196,7 +202,12 @@ def encounter_list(request):
     searched = {key: form.cleaned_data[key] for key in ("reference", "status")} if valid else {}
     found = encounters.search(request.user, **searched)
     page = Paginator(found, ENCOUNTERS_PER_PAGE).get_page(form.cleaned_data.get("page"))
-    context = {"form": form, "page": page, "searched": any(searched.values())}
+    context = {
+        "form": form,
+        "page": page,
+        "listed": encounters.with_next_screens(page.object_list),
+        "searched": any(searched.values()),
+    }
     return render(request, "guidance/encounter_list.html", context)
 
 

@@ -5,6 +5,8 @@ definition (e.g. grades of weakness), the hint says so rather than inventing one
 the summary, print and PDF all take their wording from here.
 """
 
+from guidance.tumour_risk import NOT_REPORTED, SCHEDULE_WORDS, add_months
+
 FIELD_LABELS = {
     "patient_reference": "Patient reference (optional)",
     "weight_kg": "Actual body weight (kg)",
@@ -14,12 +16,44 @@ FIELD_LABELS = {
     "pregnant": "Pregnant?",
     "tumour_status": "Tumour screening",
     "smoking": "Smoking",
+    # The DELTA-P items: "at onset" is the legend of their fieldset (TUMOUR_RISK_LEGEND).
+    "onset_age_50_or_over": "Age 50 or over",
+    "weight_loss_5_percent": "Weight loss of 5 % or more",
+    "bulbar_involvement": "Bulbar involvement",
+    "erectile_dysfunction": "Erectile dysfunction",
+    "karnofsky_below_70": "Karnofsky performance status below 70",
+    "last_negative_screen_date": "Date of the last negative screen (optional)",
     "dap_status": "3,4-diaminopyridine (3,4-DAP)",
     "weakness": "Weakness",
     "rapid_improvement_needed": "Is rapid short-term improvement needed?",
     "immunosuppression": "Immunosuppression",
     "plasma_exchange_available": "Is plasma exchange available for this patient?",
     "ivig_risk_factors": "IVIG risk factors (tick any that apply)",
+}
+
+# The DELTA-P items the tumour step asks (yes/no, each optional), and what counts for each.
+TUMOUR_RISK_ITEMS = (
+    "onset_age_50_or_over",
+    "weight_loss_5_percent",
+    "bulbar_involvement",
+    "erectile_dysfunction",
+    "karnofsky_below_70",
+)
+TUMOUR_RISK_LEGEND = "DELTA-P score: at onset or within 3 months of it"
+TUMOUR_RISK_INTRO = (
+    "Each item scores one point; smoking at diagnosis (current smoker, above) is the sixth. "
+    "The score predicts small-cell lung cancer and sets the screening schedule."
+)
+FIELD_HINTS = {
+    "onset_age_50_or_over": "At onset or within 3 months of it.",
+    "weight_loss_5_percent": "At onset or within 3 months of it.",
+    "bulbar_involvement": "Dysarthria, dysphagia, chewing or neck weakness; at onset or "
+    "within 3 months of it.",
+    "erectile_dysfunction": "At onset or within 3 months of it.",
+    "karnofsky_below_70": "Below 70: needs help with daily activities; at onset or within "
+    "3 months of it.",
+    "last_negative_screen_date": "CT of the thorax (and FDG-PET if it was negative): not "
+    "in the future, at most 3 years ago. It turns the schedule into dates.",
 }
 
 # (label, hint) for each value of each choice field.
@@ -46,6 +80,7 @@ VALUE_LABELS = {
         "former": ("Former smoker", ""),
         "never": ("Never smoked", ""),
     },
+    **{item: {"yes": ("Yes", ""), "no": ("No", "")} for item in TUMOUR_RISK_ITEMS},
     "dap_status": {
         "not_started": ("Not started", "3,4-DAP has not been tried yet"),
         "adequate": ("Adequate response", "Symptoms controlled by 3,4-DAP alone"),
@@ -90,6 +125,12 @@ ANSWER_NAMES = {
     "pregnant": "Pregnant",
     "tumour_status": "Tumour",
     "smoking": "Smoking",
+    "onset_age_50_or_over": "Age 50 or over at onset",
+    "weight_loss_5_percent": "Weight loss of 5 % or more",
+    "bulbar_involvement": "Bulbar involvement",
+    "erectile_dysfunction": "Erectile dysfunction",
+    "karnofsky_below_70": "Karnofsky below 70",
+    "last_negative_screen_date": "Last negative screen",
     "dap_status": "3,4-DAP",
     "weakness": "Weakness",
     "rapid_improvement_needed": "Rapid improvement needed",
@@ -112,6 +153,8 @@ def answer_label(field, value):
         return "Weight", f"{format_number(value)} kg"
     if field == "height_cm":
         return "Height", f"{format_number(value)} cm"
+    if field == "last_negative_screen_date":
+        return ANSWER_NAMES[field], str(value)
     if field == "ivig_risk_factors":
         names = [VALUE_LABELS[field][factor][0] for factor in value]
         return "IVIG risk factors", ", ".join(names) or "None"
@@ -213,3 +256,74 @@ def priority_reasons(code, priority):
     if code == "pitfall-plex-equal":
         reasons.append("plasma exchange available")
     return reasons
+
+
+# The DELTA-P items as the local statement `delta-p` names them, in the score's order.
+DELTA_P_ITEM_NAMES = {
+    "onset_age_50_or_over": "age 50 or over",
+    "weight_loss_5_percent": "weight loss of 5 % or more",
+    "smoking_at_diagnosis": "smoking at diagnosis",
+    "bulbar_involvement": "bulbar involvement",
+    "erectile_dysfunction": "erectile dysfunction",
+    "karnofsky_below_70": "Karnofsky performance status below 70",
+}
+TUMOUR_RISK_HEADING = "Tumour risk (DELTA-P) and screening"
+SCREEN_NOW = "Screen now (CT of the thorax, then FDG-PET if it is negative)"
+NEW_SYMPTOMS = "New or persisting symptoms call for a new screen at any time."
+
+
+def tumour_risk_lines(risk):
+    """The DELTA-P result in words, as plain JSON-ready data for the panel, summary, print,
+    PDF and the snapshot (dates as ISO text). `risk` is `tumour_risk.plan`'s result."""
+    items = [DELTA_P_ITEM_NAMES[item] for item in risk["items"]]
+    derivation = risk["derivation_sclc_percent"]
+    cohorts = " and ".join(f"{size} {name}" for name, size in risk["derivation_cohorts"])
+    lines = {
+        "heading": TUMOUR_RISK_HEADING,
+        "score": f"DELTA-P score {risk['score']} of 6",
+        "items": ", ".join(items) if items else "none of the six items",
+        "sclc": (
+            f"Small-cell lung cancer in {format_number(risk['sclc_percent'])} % of the "
+            f"prospective cohort with this score (Maddison 2020, {risk['prospective_cohort_size']} "
+            "patients)"
+        ),
+        "derivation": (
+            f"derivation cohorts (Titulaer 2011, {cohorts} patients): "
+            + (NOT_REPORTED if derivation is None else f"{format_number(derivation)} %")
+        ),
+        "schedule": f"After a negative screen: {SCHEDULE_WORDS[risk['schedule']]}.",
+        "screen_now": SCREEN_NOW + "; the schedule applies from that screen."
+        if risk["screen_now"]
+        else "",
+        "last_negative_screen": risk["last_negative_screen"] or "",
+        "next": risk["next"].isoformat() if risk["next"] else "",
+        "dates": [day.isoformat() for day in risk["dates"]],
+        "new_symptoms": NEW_SYMPTOMS,
+        "next_line": "",
+        "dates_line": "",
+    }
+    if risk["next"]:
+        lines["next_line"] = (
+            f"Last negative screen {risk['last_negative_screen']}: "
+            f"next screen due {risk['next'].isoformat()}."
+        )
+        lines["dates_line"] = "Screens due up to 2 years after it: {}.".format(
+            ", ".join(lines["dates"])
+        )
+    return lines
+
+
+# "For this patient" names the next screen when it is this close, or past.
+SCREEN_DUE_WITHIN_MONTHS = 3
+
+
+def screen_due_line(next_screen, today):
+    """The "For this patient" line on the next tumour screen, or "" when it is further off
+    than 3 months (or no date is known)."""
+    if next_screen is None:
+        return ""
+    if next_screen < today:
+        return f"Tumour screen overdue: the next screen was due {next_screen.isoformat()}."
+    if next_screen <= add_months(today, SCREEN_DUE_WITHIN_MONTHS):
+        return f"Next tumour screen due {next_screen.isoformat()} (within 3 months)."
+    return ""

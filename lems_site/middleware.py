@@ -1,11 +1,38 @@
-"""Small middleware: the Permissions-Policy header, and the session's idle timeout."""
+"""Small middleware: the access log, the Permissions-Policy header, and the session's idle
+timeout."""
 
+import logging
 import time
 
 from django.conf import settings
 
 SESSION_RENEWED_AT = "renewed_at"
 RENEW_AFTER_SECONDS = 60
+
+
+access_logger = logging.getLogger("lems_site.access")
+
+
+def access_log(get_response):
+    """One line per request: method, path, status, milliseconds.
+
+    The path only: a query string could carry what a user typed, and no patient reference
+    belongs in a log (none is ever in a path: searches are posted).
+    """
+
+    def middleware(request):
+        started = time.perf_counter()
+        response = get_response(request)
+        access_logger.info(
+            "%s %s %s %dms",
+            request.method,
+            request.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    return middleware
 
 
 def permissions_policy(get_response):

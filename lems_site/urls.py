@@ -1,7 +1,8 @@
 """Addresses of DESIGN §5."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.urls import path
 
 from guidance import views
 from lems_site import session_resume
@@ -18,8 +19,11 @@ urlpatterns = [
     path("guideline/", views.guideline, name="guideline"),
     path("guideline/revisions/", views.guideline_revisions, name="guideline_revisions"),
     path("healthz", views.healthz, name="healthz"),
+    # Sign in and out only: there is no mail to reset a password by, and accounts are the
+    # hospital's to manage (a superuser sets passwords in the admin; README "Accounts").
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/resume/", session_resume.resume_post, name="resume_post"),
     path("accounts/keep-alive/", session_resume.keep_alive, name="keep_alive"),
-    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -385,6 +385,10 @@ def summary_get(client, encounter):
     return client.get(reverse("summary", args=[encounter.pk]))
 
 
+def home_get(client, encounter):
+    return client.get(reverse("home"))
+
+
 def list_post(client, encounter):
     return client.post(reverse("encounter_list"), {"reference": "MRN", "page": "2"})
 
@@ -397,6 +401,7 @@ REQUESTS = [
     ("refused step POST", step_post_refused, 200, []),
     ("summary GET", summary_get, 200, []),
     ("encounter list POST", list_post, 200, []),
+    ("home GET", home_get, 200, []),
 ]
 
 
@@ -435,8 +440,10 @@ def fill_the_database(clinician, other_clinician, guideline):
             StatementCitation.objects.create(statement=statement, citation=citation, order=order)
     # A second guideline that reuses every code of the pathway, and a draft of ours that
     # does too: neither may reach a clinician.
-    twin = Guideline.objects.create(slug="twin", title="Twin", disclaimer="-")
-    twin_revision = twin.revisions.create(number=1, status="published")
+    twin = Guideline.objects.create(slug="twin")
+    twin_revision = twin.revisions.create(
+        number=1, status="published", title="Twin", disclaimer="-"
+    )
     draft = guideline.revisions.create(number=2, status="draft")
     twin_section = Section.objects.create(revision=twin_revision, order=1, title="Twin")
     draft_section = Section.objects.create(revision=draft, order=1, title="Twin draft")

@@ -1,14 +1,24 @@
-"""Hypothesis-generated POSTs to every step and to finalize: never a 500, never a change to
-a finalized encounter. The number of inputs tried is printed at the end of the run."""
+"""Hypothesis-generated requests to every form: the steps, finalize, the encounter search,
+sign-in, and the editors' admin (content forms, revision workflow, history revert, list
+filters). Never a 500, never a change to a finalized encounter, and nothing an editor posts
+changes the published content. The number of inputs tried is printed at the end of the run.
+
+CI tries FUZZ_EXAMPLES (default 60) inputs per test; `make fuzz` tries many more.
+"""
+
+import contextlib
+import os
 
 import pytest
+from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from guidance import pathway
-from guidance.models import Encounter
+from guidance.models import Citation, Encounter, Revision, Section, Statement
+from guidance.revisions import submit_for_review
 
 FIELDS = [field for fields in pathway.STEP_FIELDS.values() for field in fields]
 DECISION_FIELDS = ["decision", "decision_reason", "decision_note", "dose_basis"]
@@ -29,7 +39,7 @@ field_names = st.one_of(st.sampled_from(FIELDS + DECISION_FIELDS), st.text(max_s
 posts = st.dictionaries(field_names, st.lists(values, min_size=1, max_size=3), max_size=8)
 
 FUZZ = settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,
@@ -100,5 +110,211 @@ def test_nothing_changes_a_finalized_encounter(clinician, guideline, make_encoun
     def fuzz(data, url, htmx):
         assert post(client, url, data, htmx).status_code == 409
         assert Encounter.objects.filter(pk=encounter.pk).values().get() == before
+
+    fuzz()
+
+
+def test_no_encounter_search_ends_in_a_500(clinician_client):
+    search = st.dictionaries(
+        st.one_of(st.sampled_from(["reference", "status", "page"]), st.text(max_size=10)),
+        st.lists(values, min_size=1, max_size=3),
+        max_size=4,
+    )
+
+    @FUZZ
+    @given(data=search)
+    def fuzz(data):
+        response = post(clinician_client, reverse("encounter_list"), data, htmx=False)
+        assert response.status_code == 200, response.status_code
+
+    fuzz()
+
+
+def test_no_sign_in_ends_in_a_500(clinician):
+    client = Client()
+    sign_in = st.dictionaries(
+        st.one_of(st.sampled_from(["username", "password", "next"]), st.text(max_size=10)),
+        st.lists(st.one_of(values, st.just("dr_ada")), min_size=1, max_size=2),
+        max_size=4,
+    )
+
+    @FUZZ
+    @given(data=sign_in)
+    def fuzz(data):
+        response = post(client, reverse("login"), data, htmx=False)
+        # 429 once five wrong passwords paused this address: an answer, not a failure.
+        assert response.status_code in (200, 302, 429), response.status_code
+        client.logout()
+
+    fuzz()
+
+
+# --- the editors' admin ------------------------------------------------------------------
+
+ADMIN_VALUES = st.one_of(
+    values,
+    st.sampled_from(["1", "2", "99", "0", "-1", "²", "99999999999999999999999", "2026-01-01"]),
+    st.sampled_from(["recommendation", "warning", "high", "verified", "guideline", "local"]),
+    st.sampled_from(["a\x00b", "x" * 2_001, "x" * 10_001, "10.1000/x", "https://e.example"]),
+)
+
+
+def form_posts(fields):
+    names = st.one_of(st.sampled_from(fields), st.text(max_size=12))
+    return st.dictionaries(names, st.lists(ADMIN_VALUES, min_size=1, max_size=2), max_size=10)
+
+
+SECTION_FIELDS = ["order", "title", "part", "intro", "revision"]
+CITATION_FIELDS = ["number", "authors", "title", "journal", "year", "volume", "issue"]
+CITATION_FIELDS += ["pages", "doi", "pmid", "url", "note", "revision"]
+STATEMENT_FIELDS = ["revision", "section", "code", "kind", "text", "evidence_quality"]
+STATEMENT_FIELDS += ["order", "origin", "verification", "verification_note"]
+STATEMENT_FIELDS += [
+    "citation_links-TOTAL_FORMS",
+    "citation_links-INITIAL_FORMS",
+    "citation_links-0-citation",
+    "citation_links-0-order",
+    "citation_links-0-id",
+]
+REVISION_FIELDS = ["change_summary", "title", "scope_note", "disclaimer", "developer"]
+REVISION_FIELDS += ["funding", "release_date", "status", "reviewed_by", "published_at"]
+FILTER_PARAMS = ["revision", "kind", "verification", "origin", "evidence_quality", "status"]
+FILTER_PARAMS += ["q", "o", "p", "e", "all", "revision__id__exact", "section__revision"]
+
+
+def published_content():
+    """Everything clinicians read: the published revision's fields and all its content."""
+    revision = Revision.objects.get(status="published")
+    return (
+        Revision.objects.filter(pk=revision.pk).values().get(),
+        list(Section.objects.filter(revision=revision).values()),
+        list(Statement.objects.filter(revision=revision).values()),
+        list(Citation.objects.filter(revision=revision).values()),
+    )
+
+
+@contextlib.contextmanager
+def rolled_back():
+    """Each input starts from the same database: whatever it saved is undone after it."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def admin_targets(draft):
+    section = draft.sections.first()
+    citation = draft.citations.first()
+    statement = draft.statements.first()
+    return {
+        "section change": (
+            reverse("admin:guidance_section_change", args=[section.pk]),
+            SECTION_FIELDS,
+        ),
+        "section add": (reverse("admin:guidance_section_add"), SECTION_FIELDS),
+        "citation change": (
+            reverse("admin:guidance_citation_change", args=[citation.pk]),
+            CITATION_FIELDS,
+        ),
+        "citation add": (reverse("admin:guidance_citation_add"), CITATION_FIELDS),
+        "statement change": (
+            reverse("admin:guidance_statement_change", args=[statement.pk]),
+            STATEMENT_FIELDS,
+        ),
+        "statement add": (reverse("admin:guidance_statement_add"), STATEMENT_FIELDS),
+        "revision change": (
+            reverse("admin:guidance_revision_change", args=[draft.pk]),
+            REVISION_FIELDS,
+        ),
+        "submit": (reverse("admin:guidance_revision_submit", args=[draft.pk]), REVISION_FIELDS),
+        "section revert": (
+            reverse(
+                "admin:guidance_section_simple_history",
+                args=[section.pk, section.history.earliest().history_id],
+            ),
+            SECTION_FIELDS,
+        ),
+        "published section revert": (
+            reverse(
+                "admin:guidance_section_simple_history",
+                args=[
+                    (published := Section.objects.get(revision__status="published", order=1)).pk,
+                    published.history.earliest().history_id,
+                ],
+            ),
+            SECTION_FIELDS,
+        ),
+        "revision revert": (
+            reverse(
+                "admin:guidance_revision_simple_history",
+                args=[draft.pk, draft.history.earliest().history_id],
+            ),
+            REVISION_FIELDS,
+        ),
+    }
+
+
+ADMIN_FORMS = [
+    "section change",
+    "section add",
+    "citation change",
+    "citation add",
+    "statement change",
+    "statement add",
+    "revision change",
+    "submit",
+    "section revert",
+    "published section revert",
+    "revision revert",
+]
+
+
+@pytest.mark.parametrize("form", ADMIN_FORMS)
+def test_no_admin_form_post_ends_in_a_500_or_changes_published_content(editor_client, draft, form):
+    url, fields = admin_targets(draft)[form]
+    before = published_content()
+
+    @FUZZ
+    @given(data=form_posts(fields))
+    def fuzz(data):
+        with rolled_back():
+            response = post(editor_client, url, data, htmx=False)
+            assert response.status_code in (200, 302, 400, 403, 404), response.status_code
+            assert published_content() == before
+
+    fuzz()
+
+
+def test_no_review_post_ends_in_a_500(draft, editor, reviewer):
+    submit_for_review(draft, editor, "Reworded.")
+    client = Client()
+    client.force_login(reviewer)
+    url = reverse("admin:guidance_revision_review", args=[draft.pk])
+    fields = ["_publish", "_return", "review_comment"]
+
+    @FUZZ
+    @given(data=form_posts(fields))
+    def fuzz(data):
+        with rolled_back():
+            response = post(client, url, data, htmx=False)
+            assert response.status_code in (200, 302, 400), response.status_code
+
+    fuzz()
+
+
+@pytest.mark.parametrize("model", ["statement", "section", "citation", "revision"])
+def test_no_admin_list_filter_ends_in_a_500(editor_client, draft, model):
+    url = reverse(f"admin:guidance_{model}_changelist")
+    params = st.dictionaries(
+        st.one_of(st.sampled_from(FILTER_PARAMS), st.text(max_size=12)),
+        st.one_of(ADMIN_VALUES, st.text(max_size=12)),
+        max_size=4,
+    )
+
+    @FUZZ
+    @given(data=params)
+    def fuzz(data):
+        TRIED["inputs"] += 1
+        response = editor_client.get(url, data)
+        assert response.status_code in (200, 302, 400), response.status_code
 
     fuzz()

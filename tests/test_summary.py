@@ -538,7 +538,7 @@ def test_a_second_finalize_answers_409_and_keeps_the_first_decision(clinician_cl
         ({"decision": "x" * 100_000, "decision_reason": "\x00", "dose_basis": "a"}, "complete"),
         (
             {"decision": "followed", "dose_basis": "actual", "decision_note": "n" * 100_000},
-            "finalized",
+            "complete",
         ),
     ],
     ids=["repeated", "extra-fields", "huge-decision", "huge-note"],
@@ -551,6 +551,25 @@ def test_a_garbage_finalize_is_answered_without_failing(
     ivig_encounter.refresh_from_db()
     assert ivig_encounter.status == status
     assert ivig_encounter.owner == clinician
+
+
+def test_a_note_over_2000_characters_is_refused_with_the_limit_and_kept(
+    clinician_client, ivig_encounter
+):
+    note = "n" * 2_001
+    response = clinician_client.post(
+        reverse("finalize", args=[ivig_encounter.pk]),
+        {"decision": "followed", "dose_basis": "actual", "decision_note": note},
+    )
+    assert response.status_code == 200
+    assert "Keep the note to 2,000 characters or fewer (it has 2001)" in response.text
+    assert note in response.text  # what was typed is still there
+    assert_not_finalized(ivig_encounter)
+    accepted = clinician_client.post(
+        reverse("finalize", args=[ivig_encounter.pk]),
+        {"decision": "followed", "dose_basis": "actual", "decision_note": note[:2_000]},
+    )
+    assert accepted.status_code == 302
 
 
 def test_finalize_is_post_only(clinician_client, ivig_encounter):

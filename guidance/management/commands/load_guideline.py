@@ -64,12 +64,12 @@ def load_content(content):
     attributes = dict(content["guideline"])
     number = attributes.pop("revision", 1)
     revision_date = attributes.pop("revision_date")
-    guideline, created = Guideline.objects.get_or_create(
-        slug=attributes.pop("slug"), defaults=attributes
-    )
+    guideline, created = Guideline.objects.get_or_create(slug=attributes.pop("slug"))
     added["guidelines"] += created
     if created:
+        # The title, scope, disclaimer and the rest belong to the revision: published with it.
         guideline.revisions.create(
+            **attributes,
             number=number,
             status=Revision.Status.PUBLISHED,
             change_summary=FIRST_CHANGE_SUMMARY,

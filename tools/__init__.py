@@ -1,0 +1,1 @@
+"""Maintenance commands run by the Makefile (not part of the app)."""
