@@ -389,3 +389,23 @@ def test_the_print_page_has_a_print_button_and_the_summary_points_to_it(
     summary = summary_page(clinician_client, ivig_encounter)
     pointer = re.search(r'<p class="print-only">(.*?)</p>', summary, re.S).group(1)
     assert reverse("print", args=[ivig_encounter.pk]) in pointer
+
+
+# --- the FHIR document reads the same snapshot -------------------------------------------
+
+
+def test_the_fhir_document_keeps_the_statements_shown_first_and_the_dose_box(
+    clinician_client, make_encounter, ivig_answers
+):
+    from guidance import fhir
+
+    ivig_answers.update(height_cm=150.0, sex="female", pregnant="no")
+    encounter = finalize(clinician_client, make_encounter(answers=ivig_answers, status="complete"))
+    snapshot = encounter.snapshot
+    assert [s["code"] for s in snapshot["first"]] == ["pitfall-ivig-risks", "pitfall-plex-equal"]
+
+    plan = text_of(str(fhir.plan_section(snapshot, encounter)))
+    assert "Be aware of IVIG-associated risks" in plan
+    doses = text_of(str(fhir.doses_section(snapshot, encounter)))
+    assert "No adjusted weight offered: under 152 cm" in doses
+    assert "Adjusted body weight" not in doses
