@@ -9,6 +9,7 @@ import logging
 from functools import lru_cache, wraps
 from pathlib import Path
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
@@ -150,14 +151,20 @@ def _render_step(request, encounter, step, assessment, form=None):
 
 
 def _render_summary(request, encounter, assessment=None, summary=None, form=None):
-    """The summary page; a finalized encounter's shows its snapshot and no form."""
+    """The summary page; a finalized encounter's shows its snapshot and no form. An open
+    one's says when its answers were given under an earlier revision than the one shown."""
+    revision_changed = False
     if not encounter.is_finalized:
         assessment = assessment or pathway.assess(encounter.answers)
         if form is None:
             form = encounters.decision_form(encounter, assessment)
+        revision = encounters.published_revision()
+        summary = summary or encounters.shown_summary(encounter, assessment, revision)
+        revision_changed = encounters.answered_on_earlier_revision(encounter, revision)
     context = {
         "encounter": encounter,
-        "summary": summary or encounters.shown_summary(encounter, assessment),
+        "summary": summary or encounters.shown_summary(encounter),
+        "revision_changed": revision_changed,
         "steps": _step_nav(encounter, assessment, None) if assessment else [],
         "complete": assessment is None or assessment.complete,
         "form": form,
@@ -263,6 +270,21 @@ def finalize(request, encounter_id):
             request, result.encounter, result.assessment, result.summary, result.form
         )
     return redirect("summary", result.encounter.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def discard(request, encounter_id):
+    """GET: the confirm page; POST: discard, then the list (with htmx, the table's row says
+    it is discarded). A finalized encounter answers 409 to both."""
+    if request.method == "GET":
+        encounter = encounters.discardable(request.user, encounter_id)
+        return render(request, "guidance/discard.html", {"encounter": encounter})
+    encounter = encounters.discard(request.user, encounter_id)
+    if request.htmx:
+        return render(request, "guidance/discard.html#discarded-row", {"encounter": encounter})
+    messages.success(request, "The encounter was discarded.")
+    return redirect("encounter_list")
 
 
 @require_GET
