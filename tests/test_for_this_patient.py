@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from guidance import dosing, pathway
 from guidance.wording import format_number
 from tests.pages import article, shown_codes, text_of
-from tests.paths import IVIG_PATH_ANSWERS
+from tests.paths import IVIG_PATH_ANSWERS, as_shown
 from tests.test_summary import print_page, summary_page
 
 # Paraneoplastic LEMS in a smoker who cannot take 3,4-DAP (the second case).
@@ -86,7 +86,7 @@ def ivig_encounter(make_encounter, ivig_answers):
 def finalize(client, encounter, **extra):
     response = client.post(
         reverse("finalize", args=[encounter.pk]),
-        {"decision": "followed", "decision_note": "Oncology referral today.", **extra},
+        as_shown({"decision": "followed", "decision_note": "Oncology referral today.", **extra}),
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     encounter.refresh_from_db()
