@@ -351,15 +351,16 @@ def review_lines(encounter, review):
 
 
 def _shown_statement(encounter, code, priority):
-    shown = next(
-        (
+    # Shown in its group, or first, under "For this patient" (high-priority pitfalls).
+    shown_statements = [
+        *encounter.snapshot.get("first", []),
+        *(
             statement
             for group in encounter.snapshot.get("groups", [])
             for statement in group["statements"]
-            if statement["code"] == code
         ),
-        None,
-    )
+    ]
+    shown = next((each for each in shown_statements if each["code"] == code), None)
     if shown is None:
         # Not among what was shown (it always is when IVIG applies): the encounter's revision.
         statement = statements_by_code(encounter.revision, [code])[code]

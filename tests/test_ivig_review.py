@@ -308,7 +308,9 @@ def test_any_adverse_event_makes_the_ivig_risks_high_priority(clinician_client, 
     encounter.refresh_from_db()
     [_, risks] = encounter.snapshot["reviews"][0]["pitfalls"]
     assert risks["priority"] == ["Renal (kidney) problem", "Infusion reaction"]
-    shown = [s for g in encounter.snapshot["groups"] for s in g["statements"] if s["code"] == RISKS]
+    snapshot = encounter.snapshot
+    statements = [*snapshot["first"], *(s for g in snapshot["groups"] for s in g["statements"])]
+    shown = [statement for statement in statements if statement["code"] == RISKS]
     assert risks["text"] == shown[0]["text"]
 
 
