@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint demo-reset clean loadtest bench audit fuzz lighthouse
+.PHONY: run test lint demo-reset clean loadtest bench audit fuzz lighthouse fhir-proof
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ lighthouse: $(VENV)/.installed
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run
+
+# Outside CI (about ten minutes): the exported PlanDefinition's conditions against the engine
+# on every answer set, not the seeded sample the test suite checks.
+fhir-proof: $(VENV)/.installed-dev
+	FHIR_PROOF=1 $(BIN)/python -m pytest tests/test_fhir_proof.py -k every_answer_set -s -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -122,11 +122,36 @@ class Is:
         return ((self.field, self.value),) if answers.get(self.field) == self.value else None
 
 
-class AllOf:
-    """Holds when every condition holds; its reasons are all of theirs."""
+@dataclass(frozen=True)
+class IsNot:
+    """Any answer but `value`, or none yet: only for which questions are asked (a rule never
+    negates an answer, see above)."""
+
+    field: str
+    value: str
+
+    def reasons(self, answers: Mapping):
+        return () if answers.get(self.field) != self.value else None
+
+
+class _Combination:
+    """Conditions joined: compared by what they hold, so a rule can be read as data."""
 
     def __init__(self, *conditions):
         self.conditions = conditions
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.conditions == other.conditions
+
+    def __hash__(self):
+        return hash((type(self), self.conditions))
+
+    def __repr__(self):
+        return f"{type(self).__name__}{self.conditions!r}"
+
+
+class AllOf(_Combination):
+    """Holds when every condition holds; its reasons are all of theirs."""
 
     def reasons(self, answers: Mapping):
         found = []
@@ -138,11 +163,8 @@ class AllOf:
         return tuple(found)
 
 
-class AnyOf:
+class AnyOf(_Combination):
     """Holds when at least one condition holds; its reasons are those of each that does."""
-
-    def __init__(self, *conditions):
-        self.conditions = conditions
 
     def reasons(self, answers: Mapping):
         # Every alternative that holds is a reason, not only the first: a clinician
@@ -239,6 +261,32 @@ RULES = (
     ("delta-p", AllOf(CONFIRMED, SCREENING_OPEN)),
     ("screening-schedule", AllOf(CONFIRMED, SCREENING_OPEN)),
 )
+
+# Which steps apply (DESIGN.md §4); the patient step always does. Each condition is whole,
+# repeating what the steps before it need, so it reads, and exports to FHIR, on its own.
+STEP_CONDITIONS = {
+    "tumour": CONFIRMED,
+    "symptomatic": CONFIRMED,
+    # dap_status answered and not adequate
+    "severity": AllOf(
+        CONFIRMED,
+        AnyOf(*(Is("dap_status", value) for value in CHOICES["dap_status"] if value != "adequate")),
+    ),
+    "ivig": _WITH_IVIG,
+}
+
+# Questions asked only on some answers of their own step, beyond the step's condition.
+# The DELTA-P items are asked while a tumour may still be found (DESIGN.md §4 "Tumour risk").
+_DELTA_P_ASKED = SCREENING_OPEN
+QUESTION_CONDITIONS = {
+    "pregnant": Is("sex", "female"),
+    "onset_age_50_or_over": _DELTA_P_ASKED,
+    "weight_loss_5_percent": _DELTA_P_ASKED,
+    "bulbar_involvement": _DELTA_P_ASKED,
+    "erectile_dysfunction": AllOf(_DELTA_P_ASKED, IsNot("sex", "female")),
+    "karnofsky_below_70": _DELTA_P_ASKED,
+    "last_negative_screen_date": TUMOUR_NOT_FOUND,
+}
 
 ALL_CODES = tuple(code for code, _ in RULES)
 LOCAL_CODES = (
@@ -377,16 +425,11 @@ def validate(answers: Mapping) -> dict:
 
 
 def _applicable_steps(answers: Mapping) -> list[str]:
-    steps = ["patient"]
-    if CONFIRMED.reasons(answers) is None:
-        return steps
-    steps += ["tumour", "symptomatic"]
-    if answers.get("dap_status") in (None, "adequate"):
-        return steps
-    steps.append("severity")
-    if IVIG_INDICATED.reasons(answers) is not None:
-        steps.append("ivig")
-    return steps
+    return [
+        step
+        for step in STEPS
+        if step not in STEP_CONDITIONS or STEP_CONDITIONS[step].reasons(answers) is not None
+    ]
 
 
 def _in_pathway_order(pairs) -> tuple[tuple[str, str], ...]:

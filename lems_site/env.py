@@ -48,6 +48,19 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from None
 
 
+def env_url(name: str, default: str) -> str:
+    """An absolute http(s) address, without a trailing slash."""
+    raw = os.environ.get(name)
+    value = (default if raw is None else raw).strip().rstrip("/")
+    scheme, _, rest = value.partition("://")
+    if scheme not in ("http", "https") or not rest or rest.startswith("/"):
+        raise ImproperlyConfigured(
+            f"{name} must be an absolute http(s) address such as "
+            f"https://lems.hospital.example/fhir; got {raw!r}."
+        )
+    return value
+
+
 def secret_key(debug: bool) -> str:
     """The secret key; a development default is allowed only while DEBUG is on."""
     key = env_str("SECRET_KEY")

@@ -6,7 +6,15 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from lems_site.env import env_bool, env_int, env_list, env_str, env_time_zone, secret_key
+from lems_site.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    env_time_zone,
+    env_url,
+    secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -195,6 +203,10 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # A load balancer probes /healthz over plain HTTP: it must see 200, not a 301 to https,
 # whatever SECURE_SSL_REDIRECT says.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# The base of the canonical URLs of the FHIR exports (Questionnaire, PlanDefinition): names
+# that integrators store, so set it to this app's own address in production.
+FHIR_BASE_URL = env_url("FHIR_BASE_URL", "http://localhost:8000/fhir")
 
 if not DEBUG:
     # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto.

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from guidance import views
+from guidance import views, views_fhir
 from lems_site import session_resume
 
 urlpatterns = [
@@ -16,8 +16,10 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/print/", views.print_summary, name="print"),
     path("encounters/<uuid:encounter_id>/pdf/", views.summary_pdf, name="summary_pdf"),
     path("encounters/<uuid:encounter_id>/review/", views.review, name="review"),
+    path("encounters/<uuid:encounter_id>/fhir/", views_fhir.encounter_fhir, name="encounter_fhir"),
     path("encounters/<uuid:encounter_id>/<slug:step>/", views.step, name="step"),
     path("guideline/", views.guideline, name="guideline"),
+    path("guideline/fhir/", views_fhir.guideline_fhir, name="guideline_fhir"),
     path("guideline/revisions/", views.guideline_revisions, name="guideline_revisions"),
     path("healthz", views.healthz, name="healthz"),
     # Sign in and out only: there is no mail to reset a password by, and accounts are the

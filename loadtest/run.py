@@ -274,4 +274,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt as interrupt:
+        sys.exit(f"Interrupted ({interrupt or 'Ctrl+C'}): gunicorn and the cluster are stopped.")
