@@ -4,7 +4,9 @@
 pathway's steps as groups, each question an item coded with its field name) and a
 PlanDefinition (one action per statement code, whose applicability condition is the
 engine's rule in FHIRPath over the QuestionnaireResponse). `encounter_document` is a
-`document` of a finalized encounter, built from its snapshot: what the clinician saw.
+`document` of a finalized encounter, built from its snapshot (what the clinician saw) and
+its course reviews: a Composition, the answers, the IVIG course as a MedicationRequest,
+the DELTA-P score and each review score as Observations.
 
 Nothing clinical is restated here: steps, questions, values, ranges and rules come from
 guidance/pathway.py, labels from guidance/wording.py, statements and citations from the
