@@ -1,9 +1,11 @@
-"""The encounter workflow: a clinician's own encounters, saving a step, finalizing.
+"""The encounter workflow: a clinician's own encounters, saving a step, finalizing,
+discarding.
 
 Shaped like `guidance.revisions`: plain functions and one error type, `EncounterError`,
 which the views answer with 409. This module owns the row lock (two tabs saving steps of
 one encounter take turns, so neither loses the other's answers), which revision an
-encounter is evaluated on, and the snapshot finalizing stores.
+encounter is evaluated on, and the snapshot finalizing stores. A discarded encounter is
+gone for its owner too: `Encounter.objects` leaves it out of every query here.
 """
 
 import datetime
@@ -18,6 +20,7 @@ from django.utils import timezone
 from guidance import ivig_review, pathway, summary, tumour_risk
 from guidance.forms import STEP_FORMS, DecisionForm, ReviewForm
 from guidance.models import AccessLog, Encounter, Review, Revision
+from guidance.wording import STEP_TITLES
 
 # The encounter list's filter of courses whose review is due or overdue.
 REVIEW_DUE = "review_due"
@@ -66,7 +69,8 @@ def get_for_owner(user, encounter_id, *, for_update=False):
     return get_object_or_404(encounters, pk=encounter_id)
 
 
-# What the encounter tables read: the answers too, for the next screen date.
+# What the encounter tables read: the answers too, for the next screen date and, in a row
+# without a patient reference, the step reached.
 _LISTED_FIELDS = ("id", "patient_reference", "status", "updated_at", "created_at", "answers")
 # The home page lists the screens due this soon, and those overdue.
 SCREENS_DUE_WITHIN_DAYS = 30
@@ -210,11 +214,13 @@ def published_revision():
     return Revision.objects.published().select_related("guideline").get()
 
 
-def shown_summary(encounter, assessment=None):
-    """A finalized encounter shows its snapshot; any other, the summary as it stands now."""
+def shown_summary(encounter, assessment=None, revision=None):
+    """A finalized encounter shows its snapshot; any other, the summary as it stands now, on
+    `revision` (the published one, fetched unless given)."""
     if encounter.is_finalized:
         return encounter.snapshot
-    return summary.build(assessment or pathway.assess(encounter.answers), published_revision())
+    assessment = assessment or pathway.assess(encounter.answers)
+    return summary.build(assessment, revision or published_revision())
 
 
 def finalized_summary(encounter):
@@ -239,9 +245,42 @@ def decision_form(encounter, assessment, data=None):
     )
 
 
+def step_reached(encounter):
+    """Where an encounter stands, in the clinic's words: the next step to answer, or that
+    every step is answered."""
+    try:
+        following = pathway.assess(encounter.answers).next_step()
+    except pathway.AnswerError:
+        return ""  # answers the pathway no longer accepts: the row says nothing of a step
+    return f"next step: {STEP_TITLES[following]}" if following else "every step answered"
+
+
+def answered_on_earlier_revision(encounter, revision):
+    """The answers were last evaluated on a revision before `revision`, the published one:
+    what the summary shows now may differ from what the clinician saw when answering."""
+    if "revision_id" in encounter.get_deferred_fields():
+        return False  # `_store_step` just evaluated it on the published revision
+    return encounter.revision_id is not None and encounter.revision_id != revision.pk
+
+
+REVISION_SHOWN_FIELD = "revision_shown"
+
+
+def _refuse_unseen_revision(form, data, revision):
+    # The decision form carries the revision number the summary showed; a revision published
+    # in between means the clinician would finalize a text they did not see.
+    if data.get(REVISION_SHOWN_FIELD) != str(revision.number):
+        form.add_error(
+            None,
+            f"Revision {revision.number} of the guideline was published after this summary "
+            "was shown, and the summary below now follows it: read it, then finalize again.",
+        )
+
+
 def finalize(user, encounter_id, data):
     """Record the decision and store exactly what was shown; the encounter becomes read-only.
-    When the decision form has errors nothing is stored, and the result says what to show."""
+    When the decision form has errors, or the summary shown followed an earlier revision than
+    the published one, nothing is stored, and the result says what to show."""
     with transaction.atomic():
         encounter = get_for_owner(user, encounter_id, for_update=True)
         _require_open(encounter)
@@ -251,6 +290,7 @@ def finalize(user, encounter_id, data):
         form = decision_form(encounter, assessment, data)
         if not assessment.complete:
             form.add_error(None, "Answer every step before finalizing.")
+        _refuse_unseen_revision(form, data, revision)
         if form.is_valid():
             _store_final(form.save(commit=False), assessment, revision, shown)
             AccessLog.record(user, encounter, AccessLog.Action.FINALIZED)
@@ -267,6 +307,30 @@ def _store_final(encounter, assessment, revision, shown):
     encounter.status = Encounter.Status.FINALIZED
     encounter.finalized_at = timezone.now()
     encounter.save()
+
+
+def discardable(user, encounter_id, *, for_update=False):
+    """The clinician's encounter, if it may be discarded; EncounterError if finalized."""
+    encounter = get_for_owner(user, encounter_id, for_update=for_update)
+    if encounter.is_finalized:
+        raise EncounterError(
+            "This encounter is finalized: it is the record of what was decided, and can never "
+            "be discarded.",
+            encounter,
+        )
+    return encounter
+
+
+def discard(user, encounter_id):
+    """Set an unfinished encounter aside for good: it leaves its owner's lists and pages, and
+    the access log says who discarded it and when. A finalized one is the record of a
+    decision and is never discarded."""
+    with transaction.atomic():
+        encounter = discardable(user, encounter_id, for_update=True)
+        encounter.discarded_at = timezone.now()
+        encounter.save(update_fields=["discarded_at"])
+        AccessLog.record(user, encounter, AccessLog.Action.DISCARDED)
+    return encounter
 
 
 def _require_open(encounter):

@@ -384,6 +384,14 @@ class StatementCitation(models.Model):
             raise ValidationError({"citation": "The citation belongs to another revision."})
 
 
+class KeptEncounterManager(models.Manager):
+    """Encounters not discarded: what the app's code reaches through `Encounter.objects`, so
+    a discarded encounter vanishes from every list, search and page at once."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(discarded_at__isnull=True)
+
+
 class Encounter(models.Model):
     """One clinician's walk through the pathway for one patient."""
 
@@ -441,8 +449,17 @@ class Encounter(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
+    discarded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the clinician discarded it (never once finalized)."
+    )
+
+    # Every row, discarded ones too: the default manager, so dumps, the access log's links and
+    # migrations keep them.
+    all_objects = models.Manager()
+    objects = KeptEncounterManager()
 
     class Meta:
+        default_manager_name = "all_objects"
         ordering = ["-updated_at"]
         indexes = [
             models.Index(fields=["owner", "-updated_at"], name="encounter_owner_recent"),
@@ -543,7 +560,7 @@ class Review(models.Model):
 
 
 class AccessLog(models.Model):
-    """Who viewed, printed, downloaded or finalized which encounter, and when."""
+    """Who viewed, printed, downloaded, finalized or discarded which encounter, and when."""
 
     class Action(models.TextChoices):
         VIEWED = "viewed", "Viewed"
@@ -551,6 +568,7 @@ class AccessLog(models.Model):
         DOWNLOADED = "downloaded", "Downloaded PDF"
         DOWNLOADED_FHIR = "downloaded_fhir", "Downloaded FHIR document"
         FINALIZED = "finalized", "Finalized"
+        DISCARDED = "discarded", "Discarded"
         REVIEWED = "reviewed", "Recorded an IVIG course review"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -8,6 +8,7 @@ its URL; without JavaScript, the same views POST, redirect and render whole page
 import logging
 from functools import lru_cache, wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -149,14 +150,20 @@ def _render_step(request, encounter, step, assessment, form=None):
 
 
 def _render_summary(request, encounter, assessment=None, summary=None, form=None):
-    """The summary page; a finalized encounter's shows its snapshot and no form."""
+    """The summary page; a finalized encounter's shows its snapshot and no form. An open
+    one's says when its answers were given under an earlier revision than the one shown."""
+    revision_changed = False
     if not encounter.is_finalized:
         assessment = assessment or pathway.assess(encounter.answers)
         if form is None:
             form = encounters.decision_form(encounter, assessment)
+        revision = encounters.published_revision()
+        summary = summary or encounters.shown_summary(encounter, assessment, revision)
+        revision_changed = encounters.answered_on_earlier_revision(encounter, revision)
     context = {
         "encounter": encounter,
-        "summary": summary or encounters.shown_summary(encounter, assessment),
+        "summary": summary or encounters.shown_summary(encounter),
+        "revision_changed": revision_changed,
         "steps": _step_nav(encounter, assessment, None) if assessment else [],
         "complete": assessment is None or assessment.complete,
         "form": form,
@@ -280,6 +287,21 @@ def review(request, encounter_id):
             return push_url(_render_summary(request, encounter), url)
     context = {"encounter": encounter, "form": form, "course": encounter.snapshot["course"]}
     return render(request, _partial_or_page(request, "guidance/review.html"), context)
+
+
+@require_http_methods(["GET", "POST"])
+@clinician_required
+def discard(request, encounter_id):
+    """GET: the confirm page; POST: discard, then the list (with htmx, the table's row says
+    it is discarded). A finalized encounter answers 409 to both."""
+    if request.method == "GET":
+        encounter = encounters.discardable(request.user, encounter_id)
+        return render(request, "guidance/discard.html", {"encounter": encounter})
+    encounter = encounters.discard(request.user, encounter_id)
+    if request.htmx:
+        return render(request, "guidance/discard.html#discarded-row", {"encounter": encounter})
+    messages.success(request, "The encounter was discarded.")
+    return redirect("encounter_list")
 
 
 @require_GET

@@ -98,7 +98,13 @@ class Clinician:
             status, _, _ = self.request("POST", f"/encounters/{encounter}/{step}/", fields)
             if status != 302:
                 return
-        status, _, _ = self.request("POST", f"/encounters/{encounter}/finalize/", DECISION)
+        # The summary first, as a clinician reads it: finalize takes the revision it showed.
+        status, _, page = self.request("GET", f"/encounters/{encounter}/")
+        shown = re.search(rb'name="revision_shown" value="(\d+)"', page)
+        if status != 200 or not shown:
+            return
+        decision = {**DECISION, "revision_shown": shown.group(1).decode()}
+        status, _, _ = self.request("POST", f"/encounters/{encounter}/finalize/", decision)
         if status == 302:
             self.results.acknowledged(encounter)
 

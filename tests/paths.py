@@ -6,6 +6,15 @@ immunosuppression starts, plasma exchange available, a renal risk.
 
 from guidance import pathway
 
+
+def as_shown(decision):
+    """A decision as the summary page posts it: with the revision the page showed, the
+    published one (finalize refuses any other)."""
+    from guidance.models import Revision
+
+    return {**decision, "revision_shown": str(Revision.objects.published().get().number)}
+
+
 # The path's answers as the engine stores them.
 IVIG_PATH_ANSWERS = {
     "weight_kg": 70.0,

@@ -38,6 +38,8 @@ ADDRESSES = [
     ("finalize", "post"),
     ("print", "get"),
     ("summary_pdf", "get"),
+    ("discard", "get"),
+    ("discard", "post"),
     *[(f"step:{step}", method) for step in pathway.STEPS for method in ("get", "post")],
 ]
 
@@ -54,14 +56,17 @@ def send(client, name, method, encounter_id, **headers):
         return client.get(url, **headers)
     if name == "finalize":
         data = {"decision": "not_followed", "decision_reason": "other", "decision_note": "x"}
+    elif name == "discard":
+        data = {}
     else:
         data = STEP_POSTS[name.removeprefix("step:")]
     return client.post(url, {**data, "dose_basis": "adjusted"}, **headers)
 
 
 def state(encounter):
-    encounter = Encounter.objects.get(pk=encounter.pk)
+    encounter = Encounter.all_objects.get(pk=encounter.pk)
     return (
+        encounter.discarded_at,
         encounter.owner_id,
         encounter.answers,
         encounter.patient_reference,

@@ -19,6 +19,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from guidance import fhir, pathway
 from guidance.models import AccessLog, Encounter, Statement
 from tests.fhir_answer_sets import complete_answer_sets, partial_answer_sets
+from tests.paths import as_shown
 
 XHTML_DIV = "{http://www.w3.org/1999/xhtml}div"
 
@@ -314,12 +315,14 @@ def finalized(clinician_client, make_encounter, ivig_answers):
     )
     response = clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
-        {
-            "decision": "partly",
-            "decision_reason": "clinical_judgment",
-            "decision_note": "Plasma exchange first <script>alert('note')</script>",
-            "dose_basis": "actual",
-        },
+        as_shown(
+            {
+                "decision": "partly",
+                "decision_reason": "clinical_judgment",
+                "decision_note": "Plasma exchange first <script>alert('note')</script>",
+                "dose_basis": "actual",
+            }
+        ),
     )
     assert response.status_code == 302
     encounter.refresh_from_db()
@@ -436,12 +439,14 @@ def test_markup_in_statements_and_notes_is_escaped_in_the_narrative(
     )
     clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
-        {
-            "decision": "not_followed",
-            "decision_reason": "other",
-            "decision_note": "<script>x</script>",
-            "dose_basis": "actual",
-        },
+        as_shown(
+            {
+                "decision": "not_followed",
+                "decision_reason": "other",
+                "decision_note": "<script>x</script>",
+                "dose_basis": "actual",
+            }
+        ),
     )
     encounter.refresh_from_db()
     _, bundle = document(clinician_client, encounter)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from guidance import pathway
 from guidance.models import Citation, Encounter, Revision, Section, Statement
 from guidance.revisions import submit_for_review
+from tests.paths import as_shown
 
 FIELDS = [field for fields in pathway.STEP_FIELDS.values() for field in fields]
 DECISION_FIELDS = ["decision", "decision_reason", "decision_note", "dose_basis"]
@@ -98,7 +99,8 @@ def test_nothing_changes_a_finalized_encounter(clinician, guideline, make_encoun
     client = Client()
     client.force_login(clinician)
     client.post(
-        reverse("finalize", args=[encounter.pk]), {"decision": "followed", "dose_basis": "actual"}
+        reverse("finalize", args=[encounter.pk]),
+        as_shown({"decision": "followed", "dose_basis": "actual"}),
     )
     encounter.refresh_from_db()
     before = Encounter.objects.filter(pk=encounter.pk).values().get()

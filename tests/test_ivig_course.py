@@ -13,6 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from guidance import pathway
+from tests.paths import as_shown
 from tests.test_summary import error_next_to, print_page, summary_page, text_of
 
 COURSE_FIELDS = (
@@ -34,7 +35,7 @@ def in_days(days):
 
 def finalize(client, encounter, **posted):
     decision = {"decision": "followed", "dose_basis": "actual", **posted}
-    return client.post(reverse("finalize", args=[encounter.pk]), decision)
+    return client.post(reverse("finalize", args=[encounter.pk]), as_shown(decision))
 
 
 def course(**changes):

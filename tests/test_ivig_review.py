@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from guidance import pathway, summary
 from guidance.models import AccessLog, Encounter, Review
+from tests.paths import as_shown
 from tests.test_summary import error_next_to, print_page, summary_page, text_of
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -57,7 +58,7 @@ def prescribe(clinician_client, make_encounter, ivig_answers):
             **dict(baseline),
         }
         response = (client or clinician_client).post(
-            reverse("finalize", args=[encounter.pk]), posted
+            reverse("finalize", args=[encounter.pk]), as_shown(posted)
         )
         assert response.status_code == 302
         encounter.refresh_from_db()
@@ -378,7 +379,8 @@ def test_before_finalize_a_review_is_409(clinician_client, make_encounter, ivig_
 def test_without_a_course_a_review_is_409(clinician_client, make_encounter, ivig_answers, method):
     encounter = make_encounter(answers=ivig_answers, status="complete")
     clinician_client.post(
-        reverse("finalize", args=[encounter.pk]), {"decision": "followed", "dose_basis": "actual"}
+        reverse("finalize", args=[encounter.pk]),
+        as_shown({"decision": "followed", "dose_basis": "actual"}),
     )
     response = getattr(clinician_client, method)(review_url(encounter), a_review())
     assert response.status_code == 409

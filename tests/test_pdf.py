@@ -6,6 +6,8 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
+from tests.paths import as_shown
+
 
 @pytest.fixture
 def finalized(clinician_client, make_encounter, ivig_answers):
@@ -14,7 +16,7 @@ def finalized(clinician_client, make_encounter, ivig_answers):
     )
     response = clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
-        {"decision": "followed", "dose_basis": "actual"},
+        as_shown({"decision": "followed", "dose_basis": "actual"}),
     )
     assert response.status_code == 302
     encounter.refresh_from_db()

@@ -19,6 +19,7 @@ from guidance.revisions import (
     start_draft,
     submit_for_review,
 )
+from tests.paths import as_shown
 from tests.test_textdiff import visible
 
 NEW_TEXT = "Reworded in revision 2: bridge with IVIG or plasma exchange while waiting."
@@ -275,7 +276,7 @@ def test_encounters_across_a_publish(
     finalized = make_encounter(answers=ivig_answers, status="complete")
     clinician_client.post(
         reverse("finalize", args=[finalized.pk]),
-        {"decision": "followed", "dose_basis": "actual"},
+        as_shown({"decision": "followed", "dose_basis": "actual"}),
     )
     finalized.refresh_from_db()
     assert finalized.is_finalized

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from guidance.models import AccessLog, Encounter, Statement
+from tests.paths import as_shown
 
 
 @pytest.fixture
@@ -19,7 +20,8 @@ def complete_encounter(make_encounter, ivig_answers):
 
 def finalize(client, encounter):
     return client.post(
-        reverse("finalize", args=[encounter.pk]), {"decision": "followed", "dose_basis": "actual"}
+        reverse("finalize", args=[encounter.pk]),
+        as_shown({"decision": "followed", "dose_basis": "actual"}),
     )
 
 

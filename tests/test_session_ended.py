@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from guidance.models import Encounter
 from lems_site.session_resume import PENDING_POST
-from tests.paths import STEP_POSTS
+from tests.paths import STEP_POSTS, as_shown
 
 PASSWORD = "pw-for-tests-only"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -141,7 +141,7 @@ def test_the_decision_posted_after_the_session_ended_finalizes_after_signing_in(
 
     response = clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
-        {"decision": "followed", "dose_basis": "actual"},
+        as_shown({"decision": "followed", "dose_basis": "actual"}),
     )
     assert "Your session ended" in response.content.decode()
 

@@ -183,6 +183,7 @@ def test_a_full_step_page_asks_the_clinicians_permission_once(
     encounter = make_encounter()
     url = reverse("step", args=[encounter.pk, "patient"])
     clinician_client.get(url)  # the session's first renewal is not the point here
-    with django_assert_num_queries(4):  # session, user, the permission, the encounter
+    # Session, user, the permission, the encounter, and the navigation's reviews due count.
+    with django_assert_num_queries(5):
         response = clinician_client.get(url)
     assert f'href="{reverse("encounter_list")}"' in response.content.decode()

@@ -16,6 +16,7 @@ from guidance import encounters, pathway
 from guidance.models import Encounter, Guideline, Statement
 from guidance.revisions import publish, start_draft, submit_for_review
 from tests.pages import article, error_next_to, shown_codes, text_of
+from tests.paths import as_shown
 
 
 def summary_page(client, encounter):
@@ -31,7 +32,7 @@ def print_page(client, encounter):
 
 
 def finalize(client, encounter, **decision):
-    return client.post(reverse("finalize", args=[encounter.pk]), decision)
+    return client.post(reverse("finalize", args=[encounter.pk]), as_shown(decision))
 
 
 @pytest.fixture
@@ -537,7 +538,9 @@ def test_a_second_finalize_answers_409_and_keeps_the_first_decision(clinician_cl
 def test_a_garbage_finalize_is_answered_without_failing(
     clinician_client, clinician, ivig_encounter, posted, status
 ):
-    response = clinician_client.post(reverse("finalize", args=[ivig_encounter.pk]), posted)
+    response = clinician_client.post(
+        reverse("finalize", args=[ivig_encounter.pk]), as_shown(posted)
+    )
     assert response.status_code == (302 if status == "finalized" else 200)
     ivig_encounter.refresh_from_db()
     assert ivig_encounter.status == status
@@ -550,7 +553,7 @@ def test_a_note_over_2000_characters_is_refused_with_the_limit_and_kept(
     note = "n" * 2_001
     response = clinician_client.post(
         reverse("finalize", args=[ivig_encounter.pk]),
-        {"decision": "followed", "dose_basis": "actual", "decision_note": note},
+        as_shown({"decision": "followed", "dose_basis": "actual", "decision_note": note}),
     )
     assert response.status_code == 200
     assert "Keep the note to 2,000 characters or fewer (it has 2001)" in response.text
@@ -558,7 +561,7 @@ def test_a_note_over_2000_characters_is_refused_with_the_limit_and_kept(
     assert_not_finalized(ivig_encounter)
     accepted = clinician_client.post(
         reverse("finalize", args=[ivig_encounter.pk]),
-        {"decision": "followed", "dose_basis": "actual", "decision_note": note[:2_000]},
+        as_shown({"decision": "followed", "dose_basis": "actual", "decision_note": note[:2_000]}),
     )
     assert accepted.status_code == 302
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from guidance import tumour_risk
 from guidance.models import Encounter
 from guidance.wording import screen_due_line
+from tests.paths import as_shown
 from tests.test_pdf import pdf_text
 
 HTMX = {"HX-Request": "true"}
@@ -323,7 +324,7 @@ def test_the_snapshot_and_the_pdf_keep_the_score_and_the_dates(clinician_client,
     encounter = make_encounter(answers=worked_example_answers(screened), status="complete")
 
     response = clinician_client.post(
-        reverse("finalize", args=[encounter.pk]), {"decision": "followed"}
+        reverse("finalize", args=[encounter.pk]), as_shown({"decision": "followed"})
     )
 
     assert response.status_code == 302

@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from guidance.models import Encounter
+from tests.paths import as_shown
 from tests.test_site import run_check
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -59,7 +60,8 @@ def test_the_print_page_shows_local_times(settings, clinician_client, make_encou
 def finalized(clinician_client, make_encounter, ivig_answers):
     encounter = make_encounter(answers=ivig_answers, status="complete")
     clinician_client.post(
-        reverse("finalize", args=[encounter.pk]), {"decision": "followed", "dose_basis": "actual"}
+        reverse("finalize", args=[encounter.pk]),
+        as_shown({"decision": "followed", "dose_basis": "actual"}),
     )
     return encounter
 

@@ -8,6 +8,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from guidance.models import Encounter
 from tests.e2e.pages import (
     DESKTOP,
     PASSWORD,
@@ -102,10 +103,42 @@ def test_the_ivig_case_at_390_px_never_scrolls_sideways_and_passes_axe(phone, cl
     # The table's rows stack: the Print button of each encounter is on the screen.
     expect(page.get_by_role("link", name="Print").first).to_be_in_viewport()
     check_at_phone_width(page, "encounters")
+    discard_an_abandoned_encounter(page)
     page.goto("/guideline/")
     check_at_phone_width(page, "guideline")
     page.goto("/guideline/revisions/")
     check_at_phone_width(page, "revisions")
+
+
+def discard_an_abandoned_encounter(page):
+    """An encounter started and left on its first step: its row says when it started and
+    where it stands; Discard asks again in place, then the row says it is discarded, and
+    it is gone from the list and the home page. The finalized one offers no Discard."""
+    page.goto("/")
+    start_encounter(page)
+    page.goto("/encounters/")
+    abandoned = page.get_by_role("row").filter(has_text="Not given")
+    expect(abandoned).to_contain_text("next step: Patient")
+    expect(abandoned).to_contain_text(timezone.localtime().strftime("%Y"))
+    finalized = page.get_by_role("row").filter(has_text="E2E-0001")
+    expect(finalized.get_by_text("Discard")).to_have_count(0)
+
+    abandoned.get_by_text("Discard", exact=True).click()
+    confirm = abandoned.get_by_role("button", name="Discard for good")
+    expect(confirm).to_be_in_viewport()
+    check_at_phone_width(page, "encounters-discard-confirm")
+    confirm.click()
+    done = page.locator("tr.discarded-row")
+    expect(done).to_contain_text("Discarded: the encounter started")
+    assert Encounter.all_objects.get(patient_reference="").discarded_at is not None
+    check_at_phone_width(page, "encounters-discarded")
+
+    page.reload()
+    expect(page.get_by_text("Not given")).to_have_count(0)
+    expect(page.get_by_text("E2E-0001")).to_have_count(1)
+    page.goto("/")
+    expect(page.get_by_text("Not given")).to_have_count(0)
+    check_at_phone_width(page, "home-after-discard")
 
 
 def end_every_session():

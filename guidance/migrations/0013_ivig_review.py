@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("guidance", "0011_ivig_course"),
+        ("guidance", "0012_ivig_course"),
     ]
 
     operations = [
@@ -20,6 +20,7 @@ class Migration(migrations.Migration):
                     ("printed", "Printed"),
                     ("downloaded", "Downloaded PDF"),
                     ("finalized", "Finalized"),
+                    ("discarded", "Discarded"),
                     ("reviewed", "Recorded an IVIG course review"),
                 ],
                 max_length=20,

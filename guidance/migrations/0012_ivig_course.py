@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("guidance", "0010_free_text_limits"),
+        ("guidance", "0011_encounter_discarded"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

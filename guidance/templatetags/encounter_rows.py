@@ -1,0 +1,13 @@
+"""`{{ encounter|step_reached }}`: where an encounter stands ("next step: Severity"), so a
+row of the encounters table without a patient reference is told apart from the others."""
+
+from django import template
+
+from guidance import encounters
+
+register = template.Library()
+
+
+@register.filter
+def step_reached(encounter):
+    return encounters.step_reached(encounter)
