@@ -84,6 +84,7 @@ class StepForm(forms.Form):
 
     step = ""
     assessment = None  # the pathway's assessment of all the answers, once valid
+    questions_unseen = False  # saved, but with questions still to show: see TumourForm
 
     def __init__(self, *args, earlier_answers=None, **kwargs):
         self.earlier_answers = earlier_answers or {}
@@ -245,6 +246,19 @@ class TumourForm(StepForm):
                 self.cleaned_data.pop(item, None)
                 self.errors.pop(item, None)
         return super().clean()
+
+    @property
+    def questions_unseen(self):
+        """The items were hidden when this was posted: "tumour found" was saved, and
+        without JavaScript nothing showed them when another status was chosen. The page
+        marks hidden items with a disabled `delta_p_asked` (pathway.js enables it as it
+        shows them), so only such a post lacks it; the step is then shown again, with
+        the items."""
+        return (
+            self.earlier_answers.get("tumour_status") == "found"
+            and self.cleaned_data.get("tumour_status") in ("not_found", "not_screened")
+            and "delta_p_asked" not in self.data
+        )
 
     def step_answers(self, cleaned):
         answers = super().step_answers(cleaned)

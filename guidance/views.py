@@ -244,7 +244,8 @@ def _save_step(request, encounter_id, step):
         assessment = pathway.assess(encounter.answers)
         return _render_step(request, encounter, step, assessment, form)
     assessment = form.assessment
-    following = assessment.next_step(after=step)
+    # The step again when it holds questions the clinician could not see yet.
+    following = step if form.questions_unseen else assessment.next_step(after=step)
     url = _page_url(encounter, following)
     if not request.htmx:
         return redirect(url)

@@ -440,3 +440,28 @@ def test_the_readme_worked_example_is_what_the_print_page_prints(clinician_clien
     ]
     assert len(lines) == 6
     assert printed[1:] == lines  # after the heading, line for line
+
+
+@pytest.mark.parametrize(("marker", "lands_on"), [(False, "tumour"), (True, "symptomatic")])
+def test_without_javascript_the_items_hidden_under_tumour_found_are_asked_before_going_on(
+    clinician_client, make_encounter, marker, lands_on
+):
+    answers = {**patient_answers("male"), "tumour_status": "found", "smoking": "current"}
+    encounter = make_encounter(answers=answers)
+    page = clinician_client.get(tumour_url(encounter)).content.decode()
+    assert re.search(r'name="delta_p_asked" value="1" disabled', page)  # not sent as shown
+    posted = {"tumour_status": "not_found", "smoking": "current"}
+    if marker:  # the items were on screen (pathway.js showed them)
+        posted["delta_p_asked"] = "1"
+
+    response = clinician_client.post(tumour_url(encounter), posted)
+
+    assert response.url == reverse("step", args=[encounter.pk, lands_on])
+    encounter.refresh_from_db()
+    assert encounter.answers["tumour_status"] == "not_found"  # saved either way
+    again = clinician_client.get(tumour_url(encounter)).content.decode()
+    assert " hidden" not in block(again, "data-tumour-risk")
+    assert re.search(r'name="delta_p_asked" value="1">', again)
+    # Posting the step again goes on, answered or not: no loop.
+    following = clinician_client.post(tumour_url(encounter), posted)
+    assert following.url == reverse("step", args=[encounter.pk, "symptomatic"])

@@ -135,3 +135,27 @@ def test_a_womans_tumour_step_has_no_erectile_dysfunction_question(
     expect(page.get_by_role("group", name="Bulbar involvement")).to_be_visible()
     expect(page.get_by_role("group", name="Karnofsky performance status below 70")).to_be_visible()
     expect(page.get_by_text("Erectile dysfunction")).to_have_count(0)
+
+
+def test_without_javascript_a_change_from_tumour_found_shows_the_items_before_going_on(
+    open_page, clinician
+):
+    page = open_page(java_script_enabled=False)
+    sign_in(page, clinician.username)
+    start_encounter(page)
+    answer_patient_step(page, "Male")
+    choose(page, "Tumour screening", "Tumour found")
+    choose(page, "Smoking", "Current smoker")
+    save_and_continue(page)
+    page.get_by_role("link", name="Tumour screening").first.click()
+    bulbar = page.get_by_role("group", name="Bulbar involvement")
+    expect(bulbar).to_be_hidden()  # the server hides them under "tumour found"
+
+    choose(page, "Tumour screening", "Screened, no tumour found")
+    save_and_continue(page)
+
+    expect(page).to_have_url(step_url("tumour"))
+    expect(bulbar).to_be_visible()
+    choose(page, "Bulbar involvement", "No")
+    save_and_continue(page)
+    expect(page).to_have_url(step_url("symptomatic"))
