@@ -27,8 +27,10 @@ from django.utils.safestring import mark_safe
 from guidance import ivig_review, pathway, tumour_risk
 from guidance.pathway import AllOf, AnyOf, Is, IsNot
 from guidance.wording import (
+    AUSTRALIAN_CRITERIA,
     DELTA_P_ITEM_NAMES,
     FIELD_LABELS,
+    ONTARIO_CALCULATOR,
     STEP_TITLES,
     TUMOUR_RISK_HEADING,
     VALUE_LABELS,
@@ -569,10 +571,14 @@ def _statement_paragraph(statement):
 
 
 def _statements(snapshot, kind=None, priority=False):
+    # "For this patient" shows some statements first and its groups the rest (a snapshot
+    # from before it has no "first"): each statement is in exactly one of them.
+    shown = snapshot.get("first", []) + [
+        statement for group in snapshot["groups"] for statement in group["statements"]
+    ]
     return [
         statement
-        for group in snapshot["groups"]
-        for statement in group["statements"]
+        for statement in shown
         if (kind is None or statement["kind"] == kind) and (not priority or statement["priority"])
     ]
 
@@ -633,12 +639,21 @@ def doses_section(snapshot, encounter, links):
     parts = []
     if ivig := doses.get("ivig"):
         dosing = ivig["dosing"]
-        lines = [
-            f"On actual body weight (as the guideline states it): {ivig['actual']}",
-            f"On the dosing weight of the national criteria, {dosing['dosing_weight_kg']} kg "
-            f"({dosing['basis']} weight): {dosing['arithmetic']}",
-            f"Why this weight: {dosing['reason']}.",
-        ]
+        criteria = dosing.get("criteria", AUSTRALIAN_CRITERIA)
+        calculator = dosing.get("calculator", ONTARIO_CALCULATOR)
+        lines = [f"On actual body weight (as the guideline states it): {ivig['actual']}"]
+        if dosing["basis"] == "adjusted":
+            lines += [
+                f"On the adjusted body weight of {criteria}, {dosing['dosing_weight_kg']} kg: "
+                f"{dosing['arithmetic']}; to the nearest 5 g ({calculator}): {dosing['vials']}",
+                f"Why this weight is offered: {dosing['reason']}.",
+            ]
+        else:
+            # No adjusted figure when none is offered: the reason, in one line.
+            lines += [
+                f"To the nearest 5 g ({calculator}): {dosing['vials']}",
+                f"No adjusted weight offered: {dosing['reason']}.",
+            ]
         parts.append(
             format_html(
                 "<p>IVIG</p><ul>{}</ul>",
@@ -646,7 +661,10 @@ def doses_section(snapshot, encounter, links):
             )
         )
     if prednisone := doses.get("prednisone"):
-        parts.append(format_html("<p>Prednisone: {}</p>", prednisone))
+        label = doses.get("prednisone_label")
+        parts.append(
+            format_html("<p>Prednisone{}: {}</p>", f", {label}" if label else "", prednisone)
+        )
     if course := snapshot.get("course"):
         parts.append(format_html("<p>IVIG course prescribed: {}</p>", course["sentence"]))
     parts = parts or [format_html("<p>{}</p>", "No dose applied.")]

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from guidance import dosing, ivig_review, pathway, tumour_risk
 from guidance.models import REVIEW_NOTE_MAX_LENGTH, Encounter, Review
 from guidance.wording import (
+    AUSTRALIAN_CRITERIA,
     FIELD_HINTS,
     FIELD_LABELS,
     TUMOUR_RISK_INTRO,
@@ -158,7 +159,7 @@ class PatientForm(StepForm):
         high=pathway.HEIGHT_RANGE_CM[1],
         label=FIELD_LABELS["height_cm"],
         required=False,
-        help_text="With sex, gives the adjusted body weight some national criteria dose IVIG on.",
+        help_text=f"With sex, gives the adjusted body weight {AUSTRALIAN_CRITERIA} dose IVIG on.",
     )
     sex = _choice_field("sex", required=False)
     pregnant = _choice_field("pregnant", required=False)

@@ -14,10 +14,18 @@ from guidance import dosing, ivig_review, pathway
 from guidance.models import Review, Statement, StatementCitation, published_revision_q
 from guidance.wording import (
     ADVERSE_EVENT_NAMES,
+    AUSTRALIAN_CRITERIA,
     DEVINE_BASE,
     DOSING_WEIGHT_REASONS,
+    FIRST_CODES,
     GROUPS,
+    IVIG_ROUTES,
+    ONTARIO_CALCULATOR,
+    PLAN_LINES,
     PLAN_NAMES,
+    PLAN_TREATMENTS,
+    PLASMA_EXCHANGE_AVAILABLE,
+    PREDNISONE_FOR_REFERENCE,
     STEP_TITLES,
     answer_label,
     baseline_words,
@@ -73,15 +81,22 @@ def _reference(citation):
     }
 
 
+def lead_in(section):
+    """The section's lead-in when a statement reads as half a sentence without it: an intro
+    that ends in a colon ("When to Use IVIG:"); other intros describe the section."""
+    intro = section.intro.strip()
+    return intro if intro.endswith(":") else ""
+
+
 def statement_facts(statement, citations):
     """What every page shows of a statement, whatever the answers (see the statement
     fragment, templates/guidance/partials/_statement.html)."""
     return {
         "code": statement.code,
         "kind": statement.kind,
+        "kind_label": statement.get_kind_display(),
         "section": statement.section.title,
-        # e.g. "When to Use IVIG:", without which a bullet reads as a fragment
-        "lead_in": statement.section.intro,
+        "lead_in": lead_in(statement.section),
         "text": statement.text,
         "origin": statement.origin,
         "evidence_quality": statement.get_evidence_quality_display(),
@@ -108,6 +123,8 @@ def build(assessment, revision) -> Summary:
     """The summary of `assessment` on `revision` (which must have its guideline loaded)."""
     outcome = assessment.outcome
     statements = statements_by_code(revision, outcome.codes)
+    first_codes = first_statement_codes(outcome)
+    first = {}
     groups = {kind: [] for kind, _ in GROUPS}
     references = {}
     for code in outcome.codes:
@@ -115,7 +132,11 @@ def build(assessment, revision) -> Summary:
         citations = statement.ordered_citations
         for citation in citations:
             references[citation.number] = _reference(citation)
-        groups[statement.kind].append(_statement(statement, citations, outcome))
+        shown = _statement(statement, citations, outcome)
+        if code in first_codes:
+            first[code] = shown
+        else:
+            groups[statement.kind].append(shown)
     return {
         "guideline": {
             "title": revision.title,
@@ -124,13 +145,16 @@ def build(assessment, revision) -> Summary:
             "disclaimer": revision.disclaimer,
         },
         "steps": answered_steps(assessment),
+        # "For this patient": the plan in short, then (after the doses) what comes first.
+        "plan": plan(assessment),
+        "first": [first[code] for code in first_codes],
         "groups": [
             {"kind": kind, "title": title, "statements": groups[kind]}
             for kind, title in GROUPS
             if groups[kind]
         ],
         "references": [references[number] for number in sorted(references)],
-        "doses": dose_lines(outcome.doses, assessment.answers),
+        "doses": dose_lines(outcome.doses, assessment.answers, outcome.codes),
         "tumour_risk": tumour_risk_summary(assessment.tumour_risk),
     }
 
@@ -147,13 +171,61 @@ def tumour_risk_summary(risk, today=None):
     }
 
 
-def dose_lines(doses, answers):
+def first_statement_codes(outcome):
+    """The codes "For this patient" shows in full, in DESIGN §4's order: scope and tumour
+    statements first, then the pitfalls that are high priority for this patient."""
+    first = [code for code in FIRST_CODES if code in outcome.codes]
+    first += [code for code in outcome.codes if code in outcome.priority and code not in first]
+    return first
+
+
+def plan(assessment):
+    """Which treatments apply, one line each, linked (by `code`) to the statement it sums up.
+
+    Worked out from the codes that apply (and, for plasma exchange, whether it is
+    available), never from formatted text; the words are in guidance/wording.py.
+    """
+    codes = set(assessment.outcome.codes)
+    lines = {}
+    if "dap-unavailable" in codes:
+        lines["dap"] = ("dap-unavailable", PLAN_LINES["dap-unavailable"])
+    elif "dap-first-line" in codes:
+        lines["dap"] = ("dap-first-line", PLAN_LINES["dap-first-line"])
+    if "anti-tumour-priority" in codes:
+        lines["tumour"] = ("anti-tumour-priority", PLAN_LINES["anti-tumour-priority"])
+    if "prednisone-established" in codes:
+        lines["prednisone"] = ("prednisone-established", PLAN_LINES["prednisone-established"])
+    elif "prednisone" in codes:
+        lines["prednisone"] = ("prednisone", PLAN_LINES["prednisone"])
+    if "steroid-sparing" in codes:
+        lines["steroid_sparing"] = ("steroid-sparing", PLAN_LINES["steroid-sparing"])
+    if "ivig-bridge-only" in codes:
+        lines["ivig"] = ("ivig-bridge-only", PLAN_LINES["ivig-bridge-only"])
+    elif "ivig-reserved" in codes:
+        routes = [code for code in IVIG_ROUTES if code in codes]
+        text = PLAN_LINES["ivig"].format(routes=" and ".join(IVIG_ROUTES[r] for r in routes))
+        lines["ivig"] = (routes[0] if routes else "ivig-reserved", text)
+    if "pitfall-plex-equal" in codes:
+        text = PLAN_LINES["pitfall-plex-equal"]
+        if assessment.answers.get("plasma_exchange_available") == "yes":
+            text += " " + PLASMA_EXCHANGE_AVAILABLE
+        lines["plasma_exchange"] = ("pitfall-plex-equal", text)
+    return [
+        {"treatment": name, "label": label, "code": lines[name][0], "text": lines[name][1]}
+        for name, label in PLAN_TREATMENTS
+        if name in lines
+    ]
+
+
+def dose_lines(doses, answers, codes=()):
     """The doses with their arithmetic written out for the patient's weight."""
     lines = {}
     if ivig := doses.get("ivig"):
         lines["ivig"] = ivig_lines(ivig, answers)
     if prednisone := doses.get("prednisone"):
         lines["prednisone"] = prednisone_line(prednisone, answers)
+        if "prednisone-established" in codes:
+            lines["prednisone_label"] = PREDNISONE_FOR_REFERENCE
     return lines
 
 
@@ -163,20 +235,28 @@ def _range(pair, unit):
 
 
 def ivig_lines(ivig, answers):
+    """The IVIG totals on actual weight and, when it is offered, on the adjusted weight.
+
+    Where the adjusted weight is not offered, no adjusted figure is given at all (not even
+    its arithmetic): only the one-line reason, and the actual weight's vial totals.
+    """
     weight = format_number(float(answers["weight_kg"]))
     low_daily, high_daily = (format_number(value) for value in ivig["daily_g"])
     actual = (
         f"{weight} kg × 1-2 g/kg = {_range(ivig['total_g'], 'g')} in total, "
         f"over 2-5 days: {low_daily}-{high_daily} g a day"
     )
+    offered = ivig["dosing_weight_basis"] == "adjusted"
     dosing = {
         "basis": ivig["dosing_weight_basis"],
         "reason": DOSING_WEIGHT_REASONS[ivig["dosing_weight_reason"]],
         "dosing_weight_kg": format_number(ivig["dosing_weight_kg"]),
         "total": _range(ivig["adjusted_total_g"], "g"),
         "vials": _range(ivig["vials_total_g"], "g"),
+        "criteria": AUSTRALIAN_CRITERIA,
+        "calculator": ONTARIO_CALCULATOR,
     }
-    if ivig["ideal_weight_kg"] is not None:
+    if offered:
         ideal = format_number(ivig["ideal_weight_kg"])
         adjusted = format_number(ivig["adjusted_weight_kg"])
         dosing["ideal_arithmetic"] = (
@@ -186,11 +266,11 @@ def ivig_lines(ivig, answers):
         dosing["adjusted_arithmetic"] = (
             f"Adjusted body weight: {ideal} kg + 0.4 × ({weight} kg − {ideal} kg) = {adjusted} kg"
         )
-    low_daily, high_daily = (format_number(value) for value in ivig["adjusted_daily_g"])
-    dosing["arithmetic"] = (
-        f"{dosing['dosing_weight_kg']} kg × 1-2 g/kg = {dosing['total']} in total, "
-        f"over 2-5 days: {low_daily}-{high_daily} g a day; to the nearest 5 g: {dosing['vials']}"
-    )
+        low_daily, high_daily = (format_number(value) for value in ivig["adjusted_daily_g"])
+        dosing["arithmetic"] = (
+            f"{dosing['dosing_weight_kg']} kg × 1-2 g/kg = {dosing['total']} in total, "
+            f"over 2-5 days: {low_daily}-{high_daily} g a day"
+        )
     return {"actual": actual, "dosing": dosing}
 
 
@@ -293,17 +373,28 @@ def _shown_statement(encounter, code, priority):
 
 
 def panel_statements(assessment):
-    """What already applies, for the panel beside a step's form: text only, one query, and
-    no evidence (its citations and reasons are on the summary)."""
-    codes = assessment.outcome.codes
-    if not codes:
+    """What already applies, for the panel beside a step's form: the text with the same
+    markers as on the summary, two queries, and no evidence (its citations and reasons are
+    on the summary)."""
+    outcome = assessment.outcome
+    if not outcome.codes:
         return []
     # Joined to the published revision (a subquery took twice as long on SQLite), unordered:
     # the panel keeps the outcome's order.
     statements = (
-        Statement.objects.filter(published_revision_q("revision__"), code__in=codes)
+        Statement.objects.filter(published_revision_q("revision__"), code__in=outcome.codes)
         .order_by()
-        .only("code", "kind", "text")
+        .select_related("section")
+        .only(
+            "code",
+            "kind",
+            "text",
+            "origin",
+            "verification",
+            "verification_note",
+            "section__title",
+            "section__intro",
+        )
     )
     by_code = {statement.code: statement for statement in statements}
     return [
@@ -311,9 +402,15 @@ def panel_statements(assessment):
             "code": code,
             "kind": by_code[code].kind,
             "kind_label": by_code[code].get_kind_display(),
+            "lead_in": lead_in(by_code[code].section),
             "text": by_code[code].text,
+            "origin": by_code[code].origin,
+            "verification": by_code[code].verification,
+            "verification_label": by_code[code].get_verification_display(),
+            "verification_note": by_code[code].verification_note,
+            "priority": priority_reasons(code, outcome.priority),
         }
-        for code in codes
+        for code in outcome.codes
         if by_code[code].kind != "evidence"
     ]
 
@@ -324,10 +421,7 @@ def guideline_sections(revision):
     sections = list(revision.sections.prefetch_related("statements__citation_links__citation"))
     for section in sections:
         section.shown_statements = [
-            {
-                **statement_facts(statement, statement.ordered_citations),
-                "kind_label": statement.get_kind_display(),
-            }
+            statement_facts(statement, statement.ordered_citations)
             for statement in section.statements.all()
         ]
     return sections

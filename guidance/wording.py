@@ -10,7 +10,7 @@ from guidance.tumour_risk import NOT_REPORTED, SCHEDULE_WORDS, add_months
 
 FIELD_LABELS = {
     "patient_reference": "Patient reference (optional)",
-    "weight_kg": "Weight (kg)",
+    "weight_kg": "Actual body weight (kg)",
     "diagnosis_confirmed": "Is LEMS confirmed?",
     "height_cm": "Height (cm, optional)",
     "sex": "Sex (optional)",
@@ -177,16 +177,76 @@ GROUPS = (
 
 DEVINE_BASE = {"male": "50 kg (male)", "female": "45.5 kg (female)"}
 
+# The sources of the dosing-weight rule, named in full wherever it is applied (citations 7, 8).
+AUSTRALIAN_CRITERIA = "Australia's national criteria (BloodSTAR, since July 2026)"
+ONTARIO_CALCULATOR = "Ontario's IVIG dose calculator"
+
 DOSING_WEIGHT_REASONS = {
     "adjusted": "height and sex known, 152 cm or taller, not pregnant, and heavier than the "
-    "adjusted weight: the national criteria dose on the adjusted weight",
+    f"adjusted weight: {AUSTRALIAN_CRITERIA} dose on the adjusted weight",
     "height_or_sex_missing": "height or sex not given, so no adjusted weight can be worked out",
-    "under_152_cm": "under 152 cm: the national criteria use the actual weight",
-    "pregnant": "pregnant: the national criteria use the actual weight",
+    "under_152_cm": f"under 152 cm: {AUSTRALIAN_CRITERIA} use the actual weight",
+    "pregnant": f"pregnant: {AUSTRALIAN_CRITERIA} use the actual weight",
     "pregnancy_not_answered": "pregnancy not answered: the actual weight is used until it is",
     "actual_not_above_adjusted": "the actual weight is not above the adjusted weight, "
     "so the actual weight is used",
 }
+
+# "For this patient": which treatments apply, one line each, in the order of DESIGN §4.
+# Each line restates the statement it links to (its code), in fewer words; none adds advice.
+# Tumour treatment leads when it applies: the guideline calls it the priority.
+PLAN_TREATMENTS = (
+    ("tumour", "Tumour treatment"),
+    ("dap", "3,4-DAP"),
+    ("prednisone", "Prednisone"),
+    ("steroid_sparing", "Steroid-sparing agent"),
+    ("ivig", "IVIG"),
+    ("plasma_exchange", "Plasma exchange"),
+)
+PLAN_LINES = {
+    # dap-first-line
+    "dap-first-line": "the recommended first-line symptomatic treatment.",
+    # dap-unavailable
+    "dap-unavailable": "not tolerated or contraindicated; the guideline's advice assumes it "
+    "was tried, so what follows needs specialist judgment.",
+    # anti-tumour-priority, concurrent-treatment
+    "anti-tumour-priority": "anti-tumour treatment is the priority; symptomatic and "
+    "immunomodulating treatments go alongside it.",
+    # prednisone
+    "prednisone": "1.5 mg/kg on alternate days (maximum 100 mg).",
+    # prednisone-established
+    "prednisone-established": "immunosuppression is already established; the guideline gives "
+    "only the starting regimen, shown for reference.",
+    # steroid-sparing
+    "steroid-sparing": "azathioprine or cyclosporine, added in non-paraneoplastic LEMS.",
+    # ivig-reserved with the "When to use IVIG" bullets that apply (ivig-when-*)
+    "ivig": "short-term improvement, here for {routes}.",
+    # ivig-bridge-only
+    "ivig-bridge-only": "only as a bridge while immunosuppression takes effect; the guideline "
+    "reserves IVIG for severe weakness and does not say which prevails.",
+    # pitfall-plex-equal
+    "pitfall-plex-equal": "as effective as IVIG in the short term; choose by availability and "
+    "patient factors.",
+}
+# The "When to use IVIG" bullets, as the reasons in the IVIG line.
+IVIG_ROUTES = {
+    "ivig-when-refractory": "severe weakness not responding sufficiently to 3,4-DAP alone",
+    "ivig-when-rapid": "rapid short-term improvement",
+    "ivig-when-bridge": "a bridge while immunosuppression takes effect",
+}
+PLASMA_EXCHANGE_AVAILABLE = "Available for this patient."
+
+# The statements that come first clinically, before the plan's details (DESIGN §4); then
+# the high-priority pitfalls, in the pathway's order.
+FIRST_CODES = (
+    "out-of-scope",
+    "anti-tumour-priority",
+    "smoker-screening",
+    "pitfall-delay-screening",
+)
+
+# The prednisone dose with prednisone-established: the starting regimen, not an instruction.
+PREDNISONE_FOR_REFERENCE = "starting regimen (for reference)"
 
 
 def priority_reasons(code, priority):

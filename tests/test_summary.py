@@ -76,8 +76,10 @@ def test_recommendations_come_before_pitfalls_and_pitfalls_before_the_evidence(
         ("evidence", "The evidence behind them"),
     ]
     codes = shown_codes(page)
-    assert codes.index("ivig-when-bridge") < codes.index("pitfall-ivig-risks")
-    assert codes.index("pitfall-ivig-risks") < codes.index("ivig-single-rct")
+    # The high-priority pitfalls come first, in "For this patient"; the rest in their groups.
+    assert codes[:2] == ["pitfall-ivig-risks", "pitfall-plex-equal"]
+    assert codes.index("ivig-when-bridge") < codes.index("pitfall-ivig-long-term")
+    assert codes.index("pitfall-ivig-long-term") < codes.index("ivig-single-rct")
 
 
 def test_a_scope_note_comes_before_the_recommendations(
@@ -88,7 +90,9 @@ def test_a_scope_note_comes_before_the_recommendations(
     page = summary_page(clinician_client, encounter)
     groups = re.findall(r'<h2 class="h5" id="group-([a-z]+)">', page)
     assert groups[:2] == ["scope", "recommendation"]
-    assert shown_codes(page)[0] == "dap-unavailable"
+    # After "For this patient" (here its high-priority pitfalls), the scope note leads.
+    codes = shown_codes(page)
+    assert codes[codes.index("pitfall-plex-equal") + 1] == "dap-unavailable"
     assert "Before you go on" in page
 
 
@@ -120,8 +124,9 @@ def test_a_scope_note_comes_before_the_recommendations(
 def test_each_statement_names_the_answers_that_made_it_apply(
     clinician_client, ivig_encounter, code, why
 ):
-    block = text_of(article(summary_page(clinician_client, ivig_encounter), code))
-    assert block.endswith(why)
+    block = article(summary_page(clinician_client, ivig_encounter), code)
+    # One line, with the evidence grade and the source check behind it, on demand.
+    assert text_of(re.search(r"<summary>(.*?)</summary>", block, re.S).group(1)) == why
 
 
 def test_every_shown_statement_has_its_why(clinician_client, ivig_encounter):
@@ -164,21 +169,26 @@ def test_citation_numbers_link_to_a_reference_list_of_exactly_the_cited_numbers(
 def test_a_statement_the_sources_did_not_confirm_is_marked(clinician_client, ivig_encounter):
     page = summary_page(clinician_client, ivig_encounter)
 
-    bridge = text_of(article(page, "ivig-when-bridge"))
-    assert "Not confirmed by the cited sources" in bridge
-    assert "Not found in the cited guideline text seen." in bridge
-    assert "Partly confirmed by the cited sources" in text_of(article(page, "ivig-reserved"))
-    assert "verification-marker" not in article(page, "dap-first-line")
+    bridge = article(page, "ivig-when-bridge")
+    assert '<span class="marker marker-verification">Not confirmed</span>' in bridge
+    assert "Checked against the sources: Not found in the cited guideline text seen." in (
+        text_of(bridge)
+    )
+    assert '<span class="marker marker-verification">Partly confirmed</span>' in article(
+        page, "ivig-reserved"
+    )
+    assert "marker-verification" not in article(page, "dap-first-line")
 
 
 def test_the_products_own_statements_say_they_are_not_in_the_guideline(
     clinician_client, ivig_encounter
 ):
     page = summary_page(clinician_client, ivig_encounter)
-    assert "Added by this product; not in the guideline" in text_of(
-        article(page, "ivig-dosing-weight")
-    )
+    local = article(page, "ivig-dosing-weight")
+    assert '<span class="marker marker-local">Local</span>' in local
+    assert "Added by this product; not in the guideline" in text_of(local)
     assert "Added by this product" not in text_of(article(page, "ivig-dose"))
+    assert "marker-local" not in article(page, "ivig-dose")
 
 
 def test_the_ivig_and_prednisone_doses_for_70_kg_are_written_out(clinician_client, ivig_encounter):
@@ -205,10 +215,10 @@ def test_a_tall_heavy_man_is_offered_the_adjusted_weight_beside_the_actual_one(
     )
     assert "Adjusted body weight: 70.5 kg + 0.4 × (100 kg − 70.5 kg) = 82.3 kg" in doses
     assert (
-        "82.3 kg × 1-2 g/kg = 82.3-164.6 g in total, over 2-5 days: 16.5-82.3 g a day; "
-        "to the nearest 5 g: 80-165 g" in doses
+        "On the adjusted body weight of Australia's national criteria (BloodSTAR, since July "
+        "2026), 82.3 kg: 82.3 kg × 1-2 g/kg = 82.3-164.6 g in total, over 2-5 days: "
+        "16.5-82.3 g a day; to the nearest 5 g (Ontario's IVIG dose calculator): 80-165 g." in doses
     )
-    assert "On the dosing weight of the national criteria: 82.3 kg (adjusted weight)" in doses
     assert "1.5 mg/kg × 100 kg = 150 mg, capped at 100 mg, on alternate days" in doses
 
 
@@ -255,7 +265,7 @@ def test_ivig_pitfalls_are_high_priority_naming_the_patients_risk_factors(
             assert 'class="statement kind-warning high-priority"' in page
         else:
             assert "High priority" not in block, code
-    assert page.count("High priority</strong>") == len(flags)
+    assert page.count('<span class="marker marker-priority">High priority</span>') == len(flags)
 
 
 def test_the_summary_lists_the_answers_with_links_to_edit_each_step(
@@ -631,7 +641,7 @@ def test_the_print_page_holds_everything_the_chart_needs(clinician_client, final
         assert answer in text
     assert "Recommendations" in text
     assert Statement.objects.get(code="ivig-when-bridge").text + " [3]" in text
-    assert "Not confirmed by the cited sources" in text
+    assert '<span class="marker marker-verification">Not confirmed</span>' in page
     assert "High priority for this patient: Renal risk (risk of renal failure)" in text
     assert "70 kg × 1-2 g/kg = 70-140 g in total, over 2-5 days: 14-70 g a day" in text
     assert "1.5 mg/kg × 70 kg = 105 mg, capped at 100 mg, on alternate days" in text
@@ -648,8 +658,13 @@ def test_the_print_page_holds_everything_the_chart_needs(clinician_client, final
 def test_the_print_page_has_no_navigation_or_buttons(clinician_client, finalized):
     page = print_page(clinician_client, finalized)
     assert "<nav" not in page
-    assert "<button" not in page
     assert "<form" not in page
+    # One button: Print, which the page's script shows and wires (no inline script).
+    assert re.findall(r"<button[^>]*>[^<]*</button>", page) == [
+        '<button type="button" class="print-button" data-print hidden>Print</button>'
+    ]
+    assert "<script>" not in page
+    assert "/static/js/pathway.js" in page
 
 
 def test_a_draft_prints_as_a_draft_without_a_decision(clinician_client, ivig_encounter):

@@ -19,6 +19,19 @@
     });
   }
 
+  // The print page's Print button: shown only when this script runs, since without it
+  // the button could do nothing (Ctrl+P still works).
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+    });
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
+
   function showOnly(block, shown) {
     block.hidden = !shown;
     // As with pregnancy: what is hidden is not sent.

@@ -126,7 +126,7 @@ def test_a_keyboard_user_completes_every_step_and_hears_each_change(page, clinic
     page.keyboard.press("Enter")
     expect(radio(page, "diagnosis_confirmed", "yes")).to_be_focused()
     page.keyboard.press("Space")
-    tab_to(page, page.get_by_label("Weight (kg)"))
+    tab_to(page, page.get_by_label("Actual body weight (kg)"))
     page.keyboard.type("70")
     tab_to(page, page.get_by_label("Height (cm, optional)"))
     page.keyboard.type("160")

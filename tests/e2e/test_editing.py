@@ -35,11 +35,11 @@ def seen_text(cell):
 
 def out_of_scope_summary(page):
     start_encounter(page)
-    page.get_by_label("Weight (kg)").fill("70")
+    page.get_by_label("Actual body weight (kg)").fill("70")
     choose(page, "Is LEMS confirmed?", "No, not yet confirmed")
     save_and_continue(page)
     expect(page).to_have_url(SUMMARY_URL)
-    return page.get_by_role("region", name="Before you go on")
+    return page.get_by_role("region", name="For this patient", exact=True)
 
 
 def test_a_drafted_change_reaches_clinicians_once_a_reviewer_publishes_it(

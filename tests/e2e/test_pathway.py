@@ -142,7 +142,7 @@ def test_weight_below_30_kg_is_refused_beside_the_field_and_other_answers_stay(p
     choose(page, "Sex", "Female")
     save_and_continue(page)
 
-    weight = page.get_by_label("Weight (kg)")
+    weight = page.get_by_label("Actual body weight (kg)")
     message = page.locator("#id_weight_kg_error")
     expect(message).to_have_text("The weight must be at least 30 kg (the pathway is for adults).")
     expect(weight).to_have_attribute("aria-invalid", "true")
@@ -160,7 +160,7 @@ def test_weight_below_30_kg_is_refused_beside_the_field_and_other_answers_stay(p
     expect(summary).to_be_focused()
     shoot(page, "step-patient-invalid-weight")
 
-    summary.get_by_role("link", name="Weight (kg)").click()
+    summary.get_by_role("link", name="Actual body weight (kg)").click()
     expect(weight).to_be_focused()
     weight.fill("70")
     save_and_continue(page)
@@ -170,12 +170,12 @@ def test_weight_below_30_kg_is_refused_beside_the_field_and_other_answers_stay(p
 def test_unconfirmed_diagnosis_ends_on_the_out_of_scope_summary(page, clinician):
     sign_in(page, clinician.username)
     start_encounter(page)
-    page.get_by_label("Weight (kg)").fill("70")
+    page.get_by_label("Actual body weight (kg)").fill("70")
     choose(page, "Is LEMS confirmed?", "No, not yet confirmed")
     save_and_continue(page)
 
     expect(page).to_have_url(SUMMARY_URL)
-    scope = page.get_by_role("region", name="Before you go on")
+    scope = page.get_by_role("region", name="For this patient", exact=True)
     expect(scope).to_contain_text(OUT_OF_SCOPE)
     expect(page.get_by_role("region", name="Recommendations")).to_have_count(0)
     expect(page.get_by_role("region", name="Doses for this patient")).to_have_count(0)
