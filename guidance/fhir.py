@@ -19,6 +19,7 @@ the SDC `enableWhenExpression` extension needs an SDC-aware one.
 
 import datetime
 import uuid
+from types import MappingProxyType
 
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -593,7 +594,11 @@ def _statement_section(title, statements, empty):
     return _section(title, *_statement_parts(statements, empty))
 
 
-def plan_section(snapshot, encounter, links):
+# A section built on its own (without the document) cites no other resource.
+NO_LINKS = MappingProxyType({"response": [], "course": [], "delta_p": [], "reviews": []})
+
+
+def plan_section(snapshot, encounter, links=NO_LINKS):
     """What comes first: the scope statements, then the high-priority warnings."""
     first = _statements(snapshot, "scope") + [
         statement
@@ -603,19 +608,19 @@ def plan_section(snapshot, encounter, links):
     return _statement_section("Plan", first, "Nothing to settle before the recommendations.")
 
 
-def recommendations_section(snapshot, encounter, links):
+def recommendations_section(snapshot, encounter, links=NO_LINKS):
     return _statement_section(
         "Recommendations", _statements(snapshot, "recommendation"), "No recommendation applied."
     )
 
 
-def pitfalls_section(snapshot, encounter, links):
+def pitfalls_section(snapshot, encounter, links=NO_LINKS):
     return _statement_section(
         "Pitfalls to avoid", _statements(snapshot, "warning"), "No pitfall applied."
     )
 
 
-def evidence_section(snapshot, encounter, links):
+def evidence_section(snapshot, encounter, links=NO_LINKS):
     parts = _statement_parts(_statements(snapshot, "evidence"), "No evidence statement applied.")
     if snapshot["references"]:
         references = format_html_join(
@@ -634,7 +639,7 @@ def evidence_section(snapshot, encounter, links):
     return _section("Evidence and references", *parts)
 
 
-def doses_section(snapshot, encounter, links):
+def doses_section(snapshot, encounter, links=NO_LINKS):
     doses = snapshot["doses"]
     parts = []
     if ivig := doses.get("ivig"):
@@ -671,7 +676,7 @@ def doses_section(snapshot, encounter, links):
     return _section("Doses", *parts, entries=links["course"])
 
 
-def tumour_risk_section(snapshot, encounter, links):
+def tumour_risk_section(snapshot, encounter, links=NO_LINKS):
     """The DELTA-P score and the screening plan, as the summary words them; None until the
     score is complete."""
     risk = snapshot.get("tumour_risk")
@@ -690,7 +695,7 @@ def tumour_risk_section(snapshot, encounter, links):
     return _section(TUMOUR_RISK_HEADING, paragraphs, entries=links["delta_p"])
 
 
-def decision_section(snapshot, encounter, links):
+def decision_section(snapshot, encounter, links=NO_LINKS):
     rows = [("Recommendations", encounter.get_decision_display())]
     if encounter.decision_reason:
         rows.append(("Reason", encounter.get_decision_reason_display()))
@@ -739,7 +744,7 @@ def _review_part(review):
     )
 
 
-def reviews_section(snapshot, encounter, links):
+def reviews_section(snapshot, encounter, links=NO_LINKS):
     """Each review of the IVIG course as the summary shows it (the snapshot's reviews)."""
     course = snapshot.get("course")
     if not course:
@@ -761,7 +766,7 @@ def reviews_section(snapshot, encounter, links):
     return _section("Reviews", window, baseline, *reviews, entries=links["reviews"])
 
 
-def answers_section(snapshot, encounter, links):
+def answers_section(snapshot, encounter, links=NO_LINKS):
     steps = format_html_join(
         "",
         "<p>{}: {}</p>",
