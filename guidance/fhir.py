@@ -4,7 +4,9 @@
 pathway's steps as groups, each question an item coded with its field name) and a
 PlanDefinition (one action per statement code, whose applicability condition is the
 engine's rule in FHIRPath over the QuestionnaireResponse). `encounter_document` is a
-`document` of a finalized encounter, built from its snapshot: what the clinician saw.
+`document` of a finalized encounter, built from its snapshot (what the clinician saw) and
+its course reviews: a Composition, the answers, the IVIG course as a MedicationRequest,
+the DELTA-P score and each review score as Observations.
 
 Nothing clinical is restated here: steps, questions, values, ranges and rules come from
 guidance/pathway.py, labels from guidance/wording.py, statements and citations from the
@@ -15,19 +17,27 @@ per OR, the item itself carrying the innermost: every renderer of R4 understands
 the SDC `enableWhenExpression` extension needs an SDC-aware one.
 """
 
+import datetime
 import uuid
+from types import MappingProxyType
 
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from guidance import pathway
+from guidance import ivig_review, pathway, tumour_risk
 from guidance.pathway import AllOf, AnyOf, Is, IsNot
 from guidance.wording import (
     AUSTRALIAN_CRITERIA,
+    DELTA_P_ITEM_NAMES,
     FIELD_LABELS,
     ONTARIO_CALCULATOR,
     STEP_TITLES,
+    TUMOUR_RISK_HEADING,
     VALUE_LABELS,
+    baseline_words,
+    format_number,
+    score_change_words,
 )
 
 QUESTIONNAIRE_ID = "lems-ivig-pathway"
@@ -35,6 +45,29 @@ PLAN_DEFINITION_ID = "lems-ivig-guideline"
 QUESTION_CODES_ID = "lems-ivig-questions"
 FHIR_JSON = "application/fhir+json"
 XHTML = "http://www.w3.org/1999/xhtml"
+UCUM = "http://unitsofmeasure.org"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+# Standard codes only where one names exactly what is meant: WHO ATC J06BA02 is normal
+# human immunoglobulin for intravascular use, SNOMED CT 47625008 the intravenous route.
+# DELTA-P, QMG and the MRC sum score have no LOINC or SNOMED CT code we could cite, so
+# their Observations name them in `code.text` only (no local code passed off as standard).
+IVIG_MEDICATION = {
+    "coding": [
+        {
+            "system": "http://www.whocc.no/atc",
+            "code": "J06BA02",
+            "display": "immunoglobulins, normal human, for intravascular adm.",
+        }
+    ],
+    "text": "IVIG (intravenous immunoglobulin)",
+}
+INTRAVENOUS = {
+    "coding": [
+        {"system": "http://snomed.info/sct", "code": "47625008", "display": "Intravenous route"}
+    ],
+    "text": "Intravenous",
+}
+DELTA_P_CODE = {"text": "DELTA-P score (Dutch-English LEMS Tumour Association Prediction)"}
 
 _STEP_OF_FIELD = {field: step for step, fields in pathway.STEP_FIELDS.items() for field in fields}
 # The patient is the resource's subject (by its pseudonymous identifier), not an answer.
@@ -561,7 +594,11 @@ def _statement_section(title, statements, empty):
     return _section(title, *_statement_parts(statements, empty))
 
 
-def plan_section(snapshot, encounter):
+# A section built on its own (without the document) cites no other resource.
+NO_LINKS = MappingProxyType({"response": [], "course": [], "delta_p": [], "reviews": []})
+
+
+def plan_section(snapshot, encounter, links=NO_LINKS):
     """What comes first: the scope statements, then the high-priority warnings."""
     first = _statements(snapshot, "scope") + [
         statement
@@ -571,19 +608,19 @@ def plan_section(snapshot, encounter):
     return _statement_section("Plan", first, "Nothing to settle before the recommendations.")
 
 
-def recommendations_section(snapshot, encounter):
+def recommendations_section(snapshot, encounter, links=NO_LINKS):
     return _statement_section(
         "Recommendations", _statements(snapshot, "recommendation"), "No recommendation applied."
     )
 
 
-def pitfalls_section(snapshot, encounter):
+def pitfalls_section(snapshot, encounter, links=NO_LINKS):
     return _statement_section(
         "Pitfalls to avoid", _statements(snapshot, "warning"), "No pitfall applied."
     )
 
 
-def evidence_section(snapshot, encounter):
+def evidence_section(snapshot, encounter, links=NO_LINKS):
     parts = _statement_parts(_statements(snapshot, "evidence"), "No evidence statement applied.")
     if snapshot["references"]:
         references = format_html_join(
@@ -602,7 +639,7 @@ def evidence_section(snapshot, encounter):
     return _section("Evidence and references", *parts)
 
 
-def doses_section(snapshot, encounter):
+def doses_section(snapshot, encounter, links=NO_LINKS):
     doses = snapshot["doses"]
     parts = []
     if ivig := doses.get("ivig"):
@@ -633,10 +670,32 @@ def doses_section(snapshot, encounter):
         parts.append(
             format_html("<p>Prednisone{}: {}</p>", f", {label}" if label else "", prednisone)
         )
-    return _section("Doses", *(parts or [format_html("<p>{}</p>", "No dose applied.")]))
+    if course := snapshot.get("course"):
+        parts.append(format_html("<p>IVIG course prescribed: {}</p>", course["sentence"]))
+    parts = parts or [format_html("<p>{}</p>", "No dose applied.")]
+    return _section("Doses", *parts, entries=links["course"])
 
 
-def decision_section(snapshot, encounter):
+def tumour_risk_section(snapshot, encounter, links=NO_LINKS):
+    """The DELTA-P score and the screening plan, as the summary words them; None until the
+    score is complete."""
+    risk = snapshot.get("tumour_risk")
+    if not risk:
+        return None
+    lines = [
+        f"{risk['score']}: {risk['items']}.",
+        f"{risk['sclc']}; {risk['derivation']}.",
+        risk["schedule"],
+        risk["screen_now"],
+        risk["next_line"],
+        risk["dates_line"],
+        risk["new_symptoms"],
+    ]
+    paragraphs = format_html_join("", "<p>{}</p>", ((line,) for line in lines if line))
+    return _section(TUMOUR_RISK_HEADING, paragraphs, entries=links["delta_p"])
+
+
+def decision_section(snapshot, encounter, links=NO_LINKS):
     rows = [("Recommendations", encounter.get_decision_display())]
     if encounter.decision_reason:
         rows.append(("Reason", encounter.get_decision_reason_display()))
@@ -647,11 +706,67 @@ def decision_section(snapshot, encounter):
     return _section("Decision", format_html_join("", "<p>{}: {}</p>", rows))
 
 
-def reviews_section(snapshot, encounter):
-    return _section("Reviews", format_html("<p>{}</p>", "No IVIG course review recorded."))
+def _lines(text):
+    """Text with its line breaks kept, as XHTML (each line escaped)."""
+    return format_html_join(mark_safe("<br/>"), "{}", ((line,) for line in text.splitlines()))
 
 
-def answers_section(snapshot, encounter, response_reference):
+def _review_part(review):
+    facts = [
+        *([("Score", review["score_change"])] if review["score_change"] else []),
+        ("Adverse events", ", ".join(review["adverse_events"]) or "None"),
+        ("Response", review["response"]),
+        ("Plan", review["plan"]),
+    ]
+    items = format_html_join("", "<li>{}: {}</li>", facts)
+    if review["note"]:
+        items = format_html("{}<li>Note: {}</li>", items, _lines(review["note"]))
+    pitfalls = format_html_join(
+        "",
+        "<p>High priority with this review: {}. {}{}</p>",
+        (
+            (
+                ", ".join(pitfall["priority"]),
+                pitfall["text"],
+                f" [{', '.join(str(number) for number in pitfall['citations'])}]"
+                if pitfall["citations"]
+                else "",
+            )
+            for pitfall in review["pitfalls"]
+        ),
+    )
+    return format_html(
+        "<p><b>Review on {}, day {} after the course start</b></p><ul>{}</ul>{}",
+        review["date"],
+        review["day"],
+        items,
+        pitfalls,
+    )
+
+
+def reviews_section(snapshot, encounter, links=NO_LINKS):
+    """Each review of the IVIG course as the summary shows it (the snapshot's reviews)."""
+    course = snapshot.get("course")
+    if not course:
+        return _section("Reviews", format_html("<p>{}</p>", "No IVIG course recorded."))
+    window = format_html(
+        "<p>Review due from {} to {}; decide on what next before {}.</p>",
+        course["review_due_from"],
+        course["review_due_until"],
+        course["decide_before"],
+    )
+    baseline = (
+        format_html("<p>Baseline for the review: {}</p>", course["baseline"]["text"])
+        if course.get("baseline")
+        else ""
+    )
+    reviews = [_review_part(review) for review in snapshot.get("reviews", [])]
+    if not reviews:
+        reviews = [format_html("<p>{}</p>", "No IVIG course review recorded.")]
+    return _section("Reviews", window, baseline, *reviews, entries=links["reviews"])
+
+
+def answers_section(snapshot, encounter, links=NO_LINKS):
     steps = format_html_join(
         "",
         "<p>{}: {}</p>",
@@ -660,18 +775,22 @@ def answers_section(snapshot, encounter, response_reference):
             for step in snapshot["steps"]
         ),
     )
-    return _section("Answers", steps, entries=[response_reference])
+    return _section("Answers", steps, entries=links["response"])
 
 
-# The document's sections, in order; each builder takes the snapshot and the encounter.
+# The document's sections, in order; each builder takes the snapshot, the encounter and
+# the references of the document's other resources by what they hold (`links`), and
+# returns None when it has nothing to say.
 SECTIONS = (
     plan_section,
     recommendations_section,
     pitfalls_section,
     evidence_section,
     doses_section,
+    tumour_risk_section,
     decision_section,
     reviews_section,
+    answers_section,
 )
 
 
@@ -706,10 +825,138 @@ def encounter_response(encounter, base_url):
     }
 
 
-def composition(encounter, base_url, response_reference):
+def _reference(resource):
+    return f"urn:uuid:{resource['id']}"
+
+
+def _patient(encounter):
+    # MedicationRequest must name its subject: without a reference, a display says so.
+    return _subject(encounter) or {"subject": {"display": "No patient reference recorded"}}
+
+
+def medication_request(encounter):
+    """The IVIG course recorded with the decision, as the snapshot words it; None without
+    one. Intent `plan` and status `active`: the course as decided when the encounter was
+    finalized (reviews, and what they decide next, are Observations and narrative)."""
+    course = encounter.snapshot.get("course")
+    if not course:
+        return None
+    start = datetime.date.fromisoformat(course["start_date"])
+    days = course["days"]
+    weight_basis = f"Dosing weight {format_number(course['dosing_weight_kg'])} kg"
+    if encounter.dose_basis:
+        weight_basis += f": {encounter.get_dose_basis_display().lower()}"
+    return {
+        "resourceType": "MedicationRequest",
+        "id": _resource_uuid(encounter, "MedicationRequest"),
+        "status": "active",
+        "intent": "plan",
+        "medicationCodeableConcept": IVIG_MEDICATION,
+        **_patient(encounter),
+        "authoredOn": encounter.finalized_at.isoformat(),
+        "requester": _author(encounter),
+        "dosageInstruction": [
+            {
+                "text": f"{course['sentence']}. {weight_basis}.",
+                # One infusion a day on `days` days in a row, from the start date.
+                "timing": {
+                    "repeat": {
+                        "boundsPeriod": {
+                            "start": start.isoformat(),
+                            "end": (start + datetime.timedelta(days=days - 1)).isoformat(),
+                        },
+                        "count": days,
+                        "frequency": 1,
+                        "period": 1,
+                        "periodUnit": "d",
+                    }
+                },
+                "route": INTRAVENOUS,
+                "doseAndRate": [
+                    {
+                        "doseQuantity": {
+                            "value": course["daily_g"],
+                            "unit": "g",
+                            "system": UCUM,
+                            "code": "g",
+                        }
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _category(code, display):
+    return [{"coding": [{"system": OBSERVATION_CATEGORY, "code": code, "display": display}]}]
+
+
+def delta_p_observation(encounter, response):
+    """The DELTA-P score shown on the summary, None when it was not computed. The score and
+    its items come from the engine on the encounter's answers (read-only once finalized),
+    the words on the SCLC share and the schedule from the snapshot."""
+    shown = encounter.snapshot.get("tumour_risk")
+    risk = tumour_risk.delta_p(encounter.answers) if shown else None
+    if risk is None:
+        return None
+    return {
+        "resourceType": "Observation",
+        "id": _resource_uuid(encounter, "Observation/delta-p"),
+        "status": "final",
+        "category": _category("survey", "Survey"),
+        "code": DELTA_P_CODE,
+        **_subject(encounter),
+        "effectiveDateTime": encounter.finalized_at.isoformat(),
+        "valueInteger": risk["score"],
+        "note": [{"text": f"{shown['sclc']}; {shown['derivation']}. {shown['schedule']}"}],
+        "derivedFrom": [{"reference": _reference(response)}],
+        # One component per item, present or not, in the score's order.
+        "component": [
+            {"code": {"text": DELTA_P_ITEM_NAMES[item]}, "valueBoolean": item in risk["items"]}
+            for item in tumour_risk.ITEMS
+        ],
+    }
+
+
+def review_observations(encounter, course_request):
+    """One Observation per review with a score, on the baseline's scale (none when no
+    baseline was recorded: a review then takes no score)."""
+    if course_request is None or not encounter.baseline_scale:
+        return []
+    scale = ivig_review.SCALES[encounter.baseline_scale]
+    baseline = baseline_words(encounter.baseline_scale, encounter.baseline_score)
+    return [
+        {
+            "resourceType": "Observation",
+            "id": _resource_uuid(encounter, f"Observation/review/{review.pk}"),
+            "basedOn": [{"reference": _reference(course_request)}],
+            "status": "final",
+            "category": _category("exam", "Exam"),
+            "code": {"text": f"{scale.name} score"},
+            **_subject(encounter),
+            "effectiveDateTime": review.review_date.isoformat(),
+            "valueInteger": review.score,
+            "note": [
+                {
+                    "text": score_change_words(
+                        ivig_review.score_change(
+                            encounter.baseline_scale, encounter.baseline_score, review.score
+                        )
+                    )
+                    + f" (baseline {baseline})"
+                }
+            ],
+        }
+        for review in encounter.reviews.all()
+        if review.score is not None
+    ]
+
+
+def composition(encounter, base_url, links):
     snapshot = encounter.snapshot
     guideline = snapshot["guideline"]
     plan_url = canonical(base_url, "PlanDefinition", PLAN_DEFINITION_ID)
+    sections = (build(snapshot, encounter, links) for build in SECTIONS)
     return {
         "resourceType": "Composition",
         "id": _resource_uuid(encounter, "Composition"),
@@ -730,25 +977,32 @@ def composition(encounter, base_url, response_reference):
         "date": encounter.finalized_at.isoformat(),
         "author": [_author(encounter)],
         "title": f"{guideline['title']}: summary",
-        "section": [
-            *(build(snapshot, encounter) for build in SECTIONS),
-            answers_section(snapshot, encounter, response_reference),
-        ],
+        "section": [section for section in sections if section is not None],
     }
 
 
 def encounter_document(encounter, base_url):
-    """A finalized encounter as a `document` Bundle: the Composition, then what it cites."""
+    """A finalized encounter as a `document` Bundle: the Composition, then what it cites:
+    the answers, the IVIG course, the DELTA-P score and the review scores."""
     response = encounter_response(encounter, base_url)
-    resources = [response]
-    first = composition(encounter, base_url, f"urn:uuid:{response['id']}")
+    course = medication_request(encounter)
+    delta_p = delta_p_observation(encounter, response)
+    reviews = review_observations(encounter, course)
+    links = {
+        "response": [_reference(response)],
+        "course": [_reference(course)] if course else [],
+        "delta_p": [_reference(delta_p)] if delta_p else [],
+        "reviews": [_reference(review) for review in reviews],
+    }
+    resources = [response, *([course] if course else []), *([delta_p] if delta_p else [])]
+    first = composition(encounter, base_url, links)
     return {
         "resourceType": "Bundle",
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{encounter.pk}"},
         "type": "document",
         "timestamp": encounter.finalized_at.isoformat(),
         "entry": [
-            {"fullUrl": f"urn:uuid:{resource['id']}", "resource": resource}
-            for resource in (first, *resources)
+            {"fullUrl": _reference(resource), "resource": resource}
+            for resource in (first, *resources, *reviews)
         ],
     }

@@ -566,6 +566,7 @@ class AccessLog(models.Model):
         VIEWED = "viewed", "Viewed"
         PRINTED = "printed", "Printed"
         DOWNLOADED = "downloaded", "Downloaded PDF"
+        DOWNLOADED_FHIR = "downloaded_fhir", "Downloaded FHIR document"
         FINALIZED = "finalized", "Finalized"
         DISCARDED = "discarded", "Discarded"
         REVIEWED = "reviewed", "Recorded an IVIG course review"

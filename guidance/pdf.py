@@ -4,6 +4,12 @@ WeasyPrint is imported only when a PDF is asked for: on a server without Pango t
 fails with OSError, and that must cost the PDF button (a clear page), not the whole app.
 """
 
+from pathlib import Path
+
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from django.utils import timezone
+
 
 class PdfUnavailable(Exception):
     """This server cannot make PDFs (WeasyPrint or its system libraries are missing)."""
@@ -20,3 +26,16 @@ def pdf_from_html(html: str) -> bytes:
         return HTML(string=html).write_pdf()
     except OSError as error:  # a system library (fonts, Pango, cairo) failing mid-render
         raise PdfUnavailable(f"WeasyPrint could not render the PDF ({error}).") from error
+
+
+def summary_html(request, encounter, summary) -> str:
+    """The print page of a finalized summary as the PDF renders it: the print stylesheet
+    inlined, since WeasyPrint fetches no static files."""
+    context = {
+        "encounter": encounter,
+        "summary": summary,
+        "printed_at": timezone.now(),
+        "pdf": True,
+        "print_css": Path(finders.find("css/print.css")).read_text(encoding="utf-8"),
+    }
+    return render_to_string("guidance/print.html", context, request=request)

@@ -7,11 +7,9 @@ its URL; without JavaScript, the same views POST, redirect and render whole page
 
 import logging
 from functools import lru_cache, wraps
-from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.staticfiles import finders
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
@@ -29,7 +27,7 @@ from guidance import encounters, pathway, revisions
 from guidance.encounters import EncounterError, is_clinician
 from guidance.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
 from guidance.models import AccessLog, Revision
-from guidance.pdf import PdfUnavailable, pdf_from_html
+from guidance.pdf import PdfUnavailable, pdf_from_html, summary_html
 from guidance.summary import guideline_sections, panel_statements, tumour_risk_summary
 from guidance.wording import STEP_TITLES
 
@@ -322,17 +320,7 @@ def print_summary(request, encounter_id):
 def summary_pdf(request, encounter_id):
     """The finalized summary as an A4 PDF, rendered on the server from the print page."""
     encounter = encounters.get_for_owner(request.user, encounter_id)
-    html = render_to_string(
-        "guidance/print.html",
-        {
-            "encounter": encounter,
-            "summary": encounters.finalized_summary(encounter),
-            "printed_at": timezone.now(),
-            "pdf": True,
-            "print_css": Path(finders.find("css/print.css")).read_text(encoding="utf-8"),
-        },
-        request=request,
-    )
+    html = summary_html(request, encounter, encounters.finalized_summary(encounter))
     try:
         pdf = pdf_from_html(html)
     except PdfUnavailable as unavailable:

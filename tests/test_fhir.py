@@ -474,14 +474,17 @@ def test_every_answer_of_an_applicable_step_is_in_the_response(clinician_client,
             assert [answer["valueCoding"]["code"] for answer in answers] == values
 
 
-def test_the_download_is_in_the_access_log(clinician_client, clinician, finalized):
-    before = AccessLog.objects.filter(
-        encounter=finalized, action=AccessLog.Action.DOWNLOADED
-    ).count()
+def test_the_download_is_in_the_access_log_told_apart_from_the_pdf(
+    clinician_client, clinician, finalized
+):
     document(clinician_client, finalized)
-    after = AccessLog.objects.filter(encounter=finalized, action=AccessLog.Action.DOWNLOADED)
-    assert after.count() == before + 1
-    assert after.first().user == clinician
+    logged = AccessLog.objects.filter(encounter=finalized).exclude(
+        action=AccessLog.Action.FINALIZED
+    )
+    assert list(logged.values_list("user", "action")) == [
+        (clinician.pk, AccessLog.Action.DOWNLOADED_FHIR)
+    ]
+    assert logged.get().get_action_display() == "Downloaded FHIR document"
 
 
 def test_another_clinician_gets_404_and_nothing_is_logged(finalized, other_clinician, client):
