@@ -599,13 +599,19 @@ NO_LINKS = MappingProxyType({"response": [], "course": [], "delta_p": [], "revie
 
 
 def plan_section(snapshot, encounter, links=NO_LINKS):
-    """What comes first: the scope statements, then the high-priority warnings."""
+    """ "For this patient" as the summary shows it: the plan in short (a snapshot from before
+    it has none), then the scope statements and the high-priority warnings."""
+    plan = format_html_join(
+        "", "<li>{}: {}</li>", ((line["label"], line["text"]) for line in snapshot.get("plan", []))
+    )
     first = _statements(snapshot, "scope") + [
         statement
         for statement in _statements(snapshot, priority=True)
         if statement["kind"] != "scope"
     ]
-    return _statement_section("Plan", first, "Nothing to settle before the recommendations.")
+    parts = [format_html("<ul>{}</ul>", plan)] if plan else []
+    parts += _statement_parts(first, "Nothing to settle before the recommendations.")
+    return _section("Plan", *parts)
 
 
 def recommendations_section(snapshot, encounter, links=NO_LINKS):

@@ -406,6 +406,8 @@ def test_the_fhir_document_keeps_the_statements_shown_first_and_the_dose_box(
 
     plan = text_of(str(fhir.plan_section(snapshot, encounter)))
     assert "Be aware of IVIG-associated risks" in plan
+    for line in snapshot["plan"]:
+        assert f"{line['label']}: {text_of(line['text'])}" in plan
     doses = text_of(str(fhir.doses_section(snapshot, encounter)))
     assert "No adjusted weight offered: under 152 cm" in doses
     assert "Adjusted body weight" not in doses

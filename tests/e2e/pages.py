@@ -112,7 +112,7 @@ def assert_accessible(page: Page, name, exclude=()):
     blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]
     details = "\n".join(
         f"{v['id']} ({v['impact']}): {v['help']}; nodes: "
-        + ", ".join(str(node["target"]) for node in v["nodes"])
+        + ", ".join(f"{node['target']} ({node.get('failureSummary', '')})" for node in v["nodes"])
         for v in blocking
     )
     assert not blocking, f"axe found on the {name} page:\n{details}"
