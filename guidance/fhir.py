@@ -851,7 +851,7 @@ def medication_request(encounter):
     days = course["days"]
     weight_basis = f"Dosing weight {format_number(course['dosing_weight_kg'])} kg"
     if encounter.dose_basis:
-        weight_basis += f": {encounter.get_dose_basis_display().lower()}"
+        weight_basis += f": {encounter.get_dose_basis_display()}"
     return {
         "resourceType": "MedicationRequest",
         "id": _resource_uuid(encounter, "MedicationRequest"),

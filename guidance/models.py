@@ -414,7 +414,7 @@ class Encounter(models.Model):
 
     class DoseBasis(models.TextChoices):
         ACTUAL = "actual", "Actual body weight (as the guideline states it)"
-        ADJUSTED = "adjusted", "Adjusted body weight (national criteria)"
+        ADJUSTED = "adjusted", "Adjusted body weight (Australia's national criteria, BloodSTAR)"
 
     class BaselineScale(models.TextChoices):
         QMG = "qmg", "QMG (Quantitative Myasthenia Gravis score, 0-39, higher is worse)"

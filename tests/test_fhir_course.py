@@ -81,7 +81,7 @@ def test_the_course_is_a_planned_medication_request_with_its_daily_dose_days_and
         "end": (start + datetime.timedelta(days=4)).isoformat(),
     }
     assert encounter.snapshot["course"]["sentence"] in dosage["text"]
-    assert "Dosing weight 70 kg: actual body weight" in dosage["text"]
+    assert "Dosing weight 70 kg: Actual body weight" in dosage["text"]
     doses = section(bundle, "Doses")
     assert references(doses) == [full_url(bundle, request)]
     assert encounter.snapshot["course"]["sentence"] in narrative(doses)[1]
@@ -100,8 +100,8 @@ def test_the_course_on_the_adjusted_weight_says_so(clinician_client, prescribe):
     weight = encounter.snapshot["course"]["dosing_weight_kg"]
     assert weight < 100
     assert (
-        f"Dosing weight {format_number(weight)} kg: adjusted body weight (national criteria)"
-        in dosage["text"]
+        f"Dosing weight {format_number(weight)} kg: "
+        "Adjusted body weight (Australia's national criteria, BloodSTAR)" in dosage["text"]
     )
     daily = dosage["doseAndRate"][0]["doseQuantity"]["value"]
     assert daily == encounter.snapshot["course"]["daily_g"] < 40.0  # 200 g on 100 kg
