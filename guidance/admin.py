@@ -177,7 +177,21 @@ class RevisionContentForm(forms.ModelForm):
         return exclusions
 
 
-class RevisionContentAdmin(GuardedHistoryAdmin):
+class DraftOnlyMixin:
+    """Changed or deleted only in a draft (`obj` is the content row, or an inline's
+    parent): a published, retired or in-review revision's content is read-only."""
+
+    def _in_draft(self, obj):
+        return obj is None or obj.revision.is_draft
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._in_draft(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._in_draft(obj)
+
+
+class RevisionContentAdmin(DraftOnlyMixin, GuardedHistoryAdmin):
     """Content is edited only in a draft: a published, retired or in-review revision's
     content is read-only, for editors and reviewers alike."""
 
@@ -189,15 +203,6 @@ class RevisionContentAdmin(GuardedHistoryAdmin):
             self.has_change_permission(request, current)
             and historical.revision_id == current.revision_id
         )
-
-    def _in_draft(self, obj):
-        return obj is None or obj.revision.is_draft
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._in_draft(obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._in_draft(obj)
 
     def get_readonly_fields(self, request, obj=None):
         return ["revision"] if obj else []
@@ -234,7 +239,7 @@ class CitationAdmin(RevisionContentAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
-class StatementCitationInline(admin.StackedInline):
+class StatementCitationInline(DraftOnlyMixin, admin.StackedInline):
     model = StatementCitation
     autocomplete_fields = ["citation"]
     fields = ["order", "citation"]
@@ -247,17 +252,8 @@ class StatementCitationInline(admin.StackedInline):
             kwargs["widget"] = IdAutocompleteSelect(db_field, self.admin_site)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def _in_draft(self, obj):
-        return obj is None or obj.revision.is_draft
-
     def has_add_permission(self, request, obj=None):
         return super().has_add_permission(request, obj) and self._in_draft(obj)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._in_draft(obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._in_draft(obj)
 
 
 @admin.register(Statement)
