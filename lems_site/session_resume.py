@@ -19,7 +19,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -27,6 +26,8 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+
+from lems_site.forms import SignInForm
 
 PENDING_POST = "pending_post"
 # The posts kept: those of one encounter, whose views check the owner on every request.
@@ -73,7 +74,7 @@ def sign_in_again(request, next_url):
     """The sign-in form, saying the session ended: in place of the page's main content for
     htmx (with a signed-out navigation bar swapped out of band), a whole page otherwise."""
     context = {
-        "form": AuthenticationForm(request),
+        "form": SignInForm(request),
         "next": next_url,
         "session_ended": True,
         "user": request.user,

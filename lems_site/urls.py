@@ -6,6 +6,7 @@ from django.urls import path
 
 from guidance import views, views_fhir
 from lems_site import session_resume
+from lems_site.forms import SignInForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -25,7 +26,11 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Sign in and out only: there is no mail to reset a password by, and accounts are the
     # hospital's to manage (a superuser sets passwords in the admin; README "Accounts").
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/resume/", session_resume.resume_post, name="resume_post"),
     path("accounts/keep-alive/", session_resume.keep_alive, name="keep_alive"),

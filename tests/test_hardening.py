@@ -575,3 +575,15 @@ def test_the_print_pages_title_holds_no_patient_reference(
 def test_the_password_pages_are_off(clinician_client, address):
     assert clinician_client.get(address).status_code == 404
     assert clinician_client.post(address, {"email": "a@b.example"}).status_code == 404
+
+
+def test_an_over_long_user_name_is_refused_by_the_form_and_never_reaches_the_lockout_record(
+    db,
+):
+    from axes.models import AccessAttempt
+
+    response = Client().post(reverse("login"), {"username": "x" * 300, "password": "wrong"})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+    # The failed-attempt record holds 255 characters: PostgreSQL refused a longer name.
+    assert not AccessAttempt.objects.exists()
