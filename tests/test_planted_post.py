@@ -7,6 +7,7 @@ applied only by that user's own sign-in POST, once, and never by a GET.
 """
 
 import re
+import threading
 import uuid
 from datetime import timedelta
 from http.cookies import SimpleCookie
@@ -15,6 +16,7 @@ from unittest import mock
 import pytest
 from django.contrib.sessions.models import Session
 from django.core import signing
+from django.db import connection  # noqa: F401 (named by the skipif condition)
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -26,6 +28,7 @@ from lems_site.forms import SignInForm
 from lems_site.session_resume import PENDING_POST, PROOF_MAX_AGE
 from tests.pages import controls, shown_to
 from tests.paths import STEP_POSTS, as_shown
+from tests.test_security import at_once
 
 PASSWORD = "pw-for-tests-only"
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -266,6 +269,44 @@ def test_a_kept_post_is_applied_once_when_the_sign_in_is_sent_twice_at_once(
     next_step = reverse("step", args=[on_tumour_step.pk, "symptomatic"])
     landed = sorted([first["Location"], twin_responses[0]["Location"]])
     assert landed == sorted([next_step, reverse("home")])
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="real concurrent writers need PostgreSQL (CI runs the suite on it too)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_four_sign_ins_at_once_on_postgresql_apply_the_kept_post_once(
+    guideline, clinician, make_encounter
+):
+    encounter = make_encounter(answers={"weight_kg": 70.0, "diagnosis_confirmed": "yes"})
+    first = Client()
+    first.force_login(clinician)
+    kept_for(first, encounter)
+    tabs = [first]
+    for _ in range(3):
+        tab = Client()
+        tab.cookies = SimpleCookie(first.cookies.output(header="", sep=";"))
+        tabs.append(tab)
+    # Each sign-in waits, its session read, until all four have read it.
+    everyone_has_read_the_session = threading.Barrier(len(tabs))
+    real_clean = SignInForm.clean
+
+    def clean_together(form):
+        everyone_has_read_the_session.wait(timeout=20)
+        return real_clean(form)
+
+    saves = mock.Mock(wraps=encounters.save_step)
+    with (
+        mock.patch.object(SignInForm, "clean", clean_together),
+        mock.patch.object(encounters, "save_step", saves),
+    ):
+        responses = at_once([(sign_in, (tab, clinician)) for tab in tabs])
+
+    assert saves.call_count == 1
+    landed = sorted(response["Location"] for response in responses)
+    next_step = reverse("step", args=[encounter.pk, "symptomatic"])
+    assert landed == sorted([next_step] + [reverse("home")] * 3)
 
 
 def test_a_sign_in_replayed_with_the_old_cookie_applies_nothing(
