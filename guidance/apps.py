@@ -8,4 +8,5 @@ class GuidanceConfig(AppConfig):
     verbose_name = "LEMS IVIG guideline"
 
     def ready(self):
-        from guidance import checks  # noqa: F401  (registers the content check)
+        # The content check registers itself; the editors' admin lives with the content.
+        from guidance.content import admin, checks  # noqa: F401

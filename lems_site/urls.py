@@ -4,7 +4,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from guidance import views, views_fhir
+from guidance.encounters import views
+from guidance.fhir import views as views_fhir
 from lems_site import session_resume
 from lems_site.forms import SignInForm
 

@@ -23,13 +23,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from guidance import encounters, pathway, revisions
-from guidance.encounters import EncounterError, is_clinician
-from guidance.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
+from guidance.content import revisions
+from guidance.encounters import workflow as encounters
+from guidance.encounters.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
+from guidance.encounters.pdf import PdfUnavailable, pdf_from_html, summary_html
+from guidance.encounters.summary import guideline_sections, panel_statements, tumour_risk_summary
+from guidance.encounters.wording import STEP_TITLES
+from guidance.encounters.workflow import EncounterError, is_clinician
+from guidance.engine import pathway
 from guidance.models import AccessLog, Revision
-from guidance.pdf import PdfUnavailable, pdf_from_html, summary_html
-from guidance.summary import guideline_sections, panel_statements, tumour_risk_summary
-from guidance.wording import STEP_TITLES
 
 ENCOUNTERS_PER_PAGE = 25
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
-from guidance.checks import missing_codes
+from guidance.content.checks import missing_codes
 from guidance.models import (
     GUIDELINE_ATTRIBUTES,
     OPEN_STATUSES,

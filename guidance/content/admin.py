@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from guidance import revisions
+from guidance.content import revisions
 from guidance.models import (
     GUIDELINE_ATTRIBUTES,
     GUIDELINE_SLUG,

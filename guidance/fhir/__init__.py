@@ -25,9 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from guidance import ivig_review, pathway, tumour_risk
-from guidance.pathway import AllOf, AnyOf, Is, IsNot
-from guidance.wording import (
+from guidance.encounters.wording import (
     AUSTRALIAN_CRITERIA,
     DELTA_P_ITEM_NAMES,
     FIELD_LABELS,
@@ -39,6 +37,8 @@ from guidance.wording import (
     format_number,
     score_change_words,
 )
+from guidance.engine import ivig_review, pathway, tumour_risk
+from guidance.engine.pathway import AllOf, AnyOf, Is, IsNot
 
 QUESTIONNAIRE_ID = "lems-ivig-pathway"
 PLAN_DEFINITION_ID = "lems-ivig-guideline"

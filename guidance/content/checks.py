@@ -8,7 +8,7 @@ draft must not stop `migrate` or the server; the draft cannot be submitted until
 from django.core.checks import Error, Warning, register
 from django.db import DatabaseError
 
-from guidance.pathway import ALL_CODES
+from guidance.engine.pathway import ALL_CODES
 
 
 @register()

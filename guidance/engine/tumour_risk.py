@@ -11,7 +11,7 @@ cohort (Maddison 2020), beside the derivation study's figure where its abstract 
 import calendar
 import datetime
 
-from guidance import pathway
+from guidance.engine import pathway
 
 # The items in the order the score is shown; "smoking_at_diagnosis" is `smoking = current`.
 ITEMS = (

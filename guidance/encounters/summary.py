@@ -10,9 +10,7 @@ finalized encounter shows exactly what was shown when it was finalized. It reads
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from guidance import dosing, ivig_review, pathway
-from guidance.models import Review, Statement, StatementCitation, published_revision_q
-from guidance.wording import (
+from guidance.encounters.wording import (
     ADVERSE_EVENT_NAMES,
     AUSTRALIAN_CRITERIA,
     DEVINE_BASE,
@@ -36,6 +34,8 @@ from guidance.wording import (
     screen_due_line,
     tumour_risk_lines,
 )
+from guidance.engine import dosing, ivig_review, pathway
+from guidance.models import Review, Statement, StatementCitation, published_revision_q
 
 # The summary: a dict of plain data, as stored in an encounter's snapshot.
 Summary = dict

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from guidance import tumour_risk
-from guidance.dosing import ivig_dose, prednisone_dose
+from guidance.engine import tumour_risk
+from guidance.engine.dosing import ivig_dose, prednisone_dose
 
 STEPS = ("patient", "tumour", "symptomatic", "severity", "ivig")
 
