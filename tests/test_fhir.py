@@ -265,7 +265,7 @@ def test_the_questionnaire_enables_exactly_the_engines_applicable_steps(guidelin
         if steps != pathway.applicable_steps(answers):
             wrong.append((answers, steps))
         for field, condition in pathway.QUESTION_CONDITIONS.items():
-            step = fhir._STEP_OF_FIELD[field]
+            step = pathway.STEP_OF_FIELD[field]
             expected = step in steps and condition.reasons(answers) is not None
             if (field in enabled) != expected:
                 wrong.append((answers, field))
