@@ -18,7 +18,7 @@ import pytest
 from fhirpathpy.models import models
 
 from guidance import fhir
-from guidance.encounters.summary import statements_by_code
+from guidance.content.presentation import statements_by_code
 from guidance.encounters.workflow import published_revision
 from guidance.engine import pathway
 from tests.fhir_answer_sets import complete_answer_sets, deciding_fields, partial_answer_sets
