@@ -8,5 +8,6 @@ class GuidanceConfig(AppConfig):
     verbose_name = "LEMS IVIG guideline"
 
     def ready(self):
-        # The content check registers itself; the editors' admin lives with the content.
+        # The content check registers itself; each package registers its admin.
         from guidance.content import admin, checks  # noqa: F401
+        from guidance.encounters import admin as encounters_admin  # noqa: F401

@@ -13,7 +13,7 @@ from guidance.engine.pathway import ALL_CODES
 
 @register()
 def statement_codes_present(app_configs, **kwargs):
-    from guidance.models import GUIDELINE_SLUG, OPEN_STATUSES, Guideline, Revision
+    from guidance.content.models import GUIDELINE_SLUG, OPEN_STATUSES, Guideline, Revision
 
     try:
         guideline = Guideline.objects.filter(slug=GUIDELINE_SLUG).first()

@@ -4,7 +4,7 @@ an encounter adds to these what the answers make of them."""
 
 from django.db.models import Prefetch
 
-from guidance.models import Statement, StatementCitation
+from guidance.content.models import Statement, StatementCitation
 
 
 def statements_by_code(revision, codes):

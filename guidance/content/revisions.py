@@ -9,7 +9,7 @@ from django.db.models import Max, Prefetch
 from django.utils import timezone
 
 from guidance.content.checks import missing_codes
-from guidance.models import (
+from guidance.content.models import (
     GUIDELINE_ATTRIBUTES,
     OPEN_STATUSES,
     SHORT_TEXT,

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from guidance.content import revisions
+from guidance.content.models import Revision
 from guidance.content.presentation import guideline_sections
-from guidance.models import Revision
 
 
 def _published_revision():

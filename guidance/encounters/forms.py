@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.html import format_html
 
+from guidance.encounters.models import REVIEW_NOTE_MAX_LENGTH, Encounter, Review
 from guidance.encounters.wording import (
     AUSTRALIAN_CRITERIA,
     FIELD_HINTS,
@@ -21,7 +22,6 @@ from guidance.encounters.wording import (
     VALUE_LABELS,
 )
 from guidance.engine import dosing, ivig_review, pathway, tumour_risk
-from guidance.models import REVIEW_NOTE_MAX_LENGTH, Encounter, Review
 
 
 def _choices(field):

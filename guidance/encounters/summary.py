@@ -9,7 +9,9 @@ finalized encounter shows exactly what was shown when it was finalized. It reads
 
 from django.utils import timezone
 
+from guidance.content.models import Statement, published_revision_q
 from guidance.content.presentation import lead_in, reference, statement_facts, statements_by_code
+from guidance.encounters.models import Review
 from guidance.encounters.wording import (
     ADVERSE_EVENT_NAMES,
     AUSTRALIAN_CRITERIA,
@@ -35,7 +37,6 @@ from guidance.encounters.wording import (
     tumour_risk_lines,
 )
 from guidance.engine import dosing, ivig_review, pathway
-from guidance.models import Review, Statement, published_revision_q
 
 # The summary: a dict of plain data, as stored in an encounter's snapshot.
 Summary = dict

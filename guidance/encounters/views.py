@@ -24,12 +24,12 @@ from django_htmx.http import push_url
 
 from guidance.encounters import workflow as encounters
 from guidance.encounters.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
+from guidance.encounters.models import AccessLog
 from guidance.encounters.pdf import PdfUnavailable, pdf_from_html, summary_html
 from guidance.encounters.summary import panel_statements, tumour_risk_summary
 from guidance.encounters.wording import STEP_TITLES
 from guidance.encounters.workflow import EncounterError, is_clinician
 from guidance.engine import pathway
-from guidance.models import AccessLog
 
 ENCOUNTERS_PER_PAGE = 25
 logger = logging.getLogger(__name__)

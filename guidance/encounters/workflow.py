@@ -17,11 +17,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from guidance.content.models import Revision
 from guidance.encounters import summary
 from guidance.encounters.forms import STEP_FORMS, DecisionForm, ReviewForm
+from guidance.encounters.models import AccessLog, Encounter, Review
 from guidance.encounters.wording import STEP_TITLES
 from guidance.engine import ivig_review, pathway, tumour_risk
-from guidance.models import AccessLog, Encounter, Review, Revision
 
 # The encounter list's filter of courses whose review is due or overdue.
 REVIEW_DUE = "review_due"

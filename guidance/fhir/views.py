@@ -9,12 +9,13 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from guidance import fhir
+from guidance.content.models import Revision
 from guidance.content.presentation import statements_by_code
 from guidance.encounters import workflow as encounters
+from guidance.encounters.models import AccessLog
 from guidance.encounters.views import clinician_required
 from guidance.encounters.workflow import EncounterError
 from guidance.engine import pathway
-from guidance.models import AccessLog, Revision
 
 
 def _fhir_response(resource):
