@@ -11,7 +11,7 @@ from functools import lru_cache
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 
-from guidance.encounters import get_for_owner
+from guidance.encounters.workflow import get_for_owner
 
 PAGE_START = b"<!doctype html>\n<title>floor</title>\n<p>"
 

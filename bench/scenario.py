@@ -20,7 +20,8 @@ from django.test import Client
 from django.utils import timezone
 
 from bench.config import RESULTS_DIR, TEMPLATE_DATABASE
-from guidance import pathway, summary
+from guidance.encounters import summary
+from guidance.engine import pathway
 from guidance.models import Encounter, Review, Revision
 from tests.paths import STEP_POSTS as TESTS_STEP_POSTS
 from tests.paths import answers_through

@@ -8,4 +8,6 @@ class GuidanceConfig(AppConfig):
     verbose_name = "LEMS IVIG guideline"
 
     def ready(self):
-        from guidance import checks  # noqa: F401  (registers the content check)
+        # The content check registers itself; each package registers its admin.
+        from guidance.content import admin, checks  # noqa: F401
+        from guidance.encounters import admin as encounters_admin  # noqa: F401

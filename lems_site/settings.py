@@ -71,7 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "guidance.context_processors.roles",
+                "guidance.encounters.context_processors.roles",
             ],
             "builtins": ["template_partials.templatetags.partials"],
             "libraries": {"shown_to": "lems_site.shown_to"},

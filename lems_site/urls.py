@@ -4,8 +4,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from guidance import views, views_fhir
-from lems_site import session_resume
+from guidance.content import views as content_views
+from guidance.encounters import views
+from guidance.fhir import views as views_fhir
+from lems_site import health, session_resume
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -19,10 +21,10 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/discard/", views.discard, name="discard"),
     path("encounters/<uuid:encounter_id>/fhir/", views_fhir.encounter_fhir, name="encounter_fhir"),
     path("encounters/<uuid:encounter_id>/<slug:step>/", views.step, name="step"),
-    path("guideline/", views.guideline, name="guideline"),
+    path("guideline/", content_views.guideline, name="guideline"),
     path("guideline/fhir/", views_fhir.guideline_fhir, name="guideline_fhir"),
-    path("guideline/revisions/", views.guideline_revisions, name="guideline_revisions"),
-    path("healthz", views.healthz, name="healthz"),
+    path("guideline/revisions/", content_views.guideline_revisions, name="guideline_revisions"),
+    path("healthz", health.healthz, name="healthz"),
     # Sign in and out only: there is no mail to reset a password by, and accounts are the
     # hospital's to manage (a superuser sets passwords in the admin; README "Accounts").
     # Signing in also applies a form sent after the session ended, for the same clinician

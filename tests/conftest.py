@@ -80,7 +80,7 @@ def reviewer(db):
 @pytest.fixture
 def draft(guideline, editor):
     """An open draft of revision 2, started by the editor: a copy of revision 1."""
-    from guidance.revisions import start_draft
+    from guidance.content.revisions import start_draft
 
     return start_draft(guideline, editor)
 

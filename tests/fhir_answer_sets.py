@@ -10,7 +10,7 @@ the QuestionnaireResponse carries every kind of answer.
 import itertools
 import random
 
-from guidance import pathway
+from guidance.engine import pathway
 
 FIELD_ORDER = [field for fields in pathway.STEP_FIELDS.values() for field in fields]
 WEIGHT_KG = 70

@@ -4,7 +4,7 @@ Confirmed LEMS, 70 kg, no tumour, never smoked, 3,4-DAP not enough, severe weakn
 immunosuppression starts, plasma exchange available, a renal risk.
 """
 
-from guidance import pathway
+from guidance.engine import pathway
 
 
 def as_shown(decision):

@@ -6,8 +6,8 @@ Editors edit a draft (DESIGN §3): each test that changes content starts one fir
 import pytest
 from django.urls import reverse
 
+from guidance.content.revisions import CITATION_FIELDS
 from guidance.models import Citation, Statement
-from guidance.revisions import CITATION_FIELDS
 
 
 def change_url(model, pk):

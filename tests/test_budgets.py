@@ -25,7 +25,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from guidance import pathway
+from guidance.engine import pathway
 from guidance.models import Encounter
 from tests.pages import asset_urls
 from tests.paths import STEP_POSTS, answers_through

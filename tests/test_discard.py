@@ -12,7 +12,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from guidance import pathway
+from guidance.engine import pathway
 from guidance.models import AccessLog, Encounter
 from tests.paths import STEP_POSTS, answers_before, as_shown
 from tests.test_budgets import count_queries, start_session

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from guidance.dosing import ivig_course, ivig_dose, prednisone_dose
+from guidance.engine.dosing import ivig_course, ivig_dose, prednisone_dose
 
 
 def devine_and_adjusted(weight_kg, height_cm, sex):

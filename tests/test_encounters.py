@@ -15,7 +15,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from guidance import pathway
+from guidance.engine import pathway
 from guidance.models import Citation, Encounter, Guideline, Section, Statement, StatementCitation
 from tests.paths import STEP_POSTS as IVIG_PATH_POSTS
 from tests.paths import answers_before

@@ -16,7 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from fhir.resources.R4B import get_fhir_model_class
 
-from guidance import fhir, pathway
+from guidance import fhir
+from guidance.engine import pathway
 from guidance.models import AccessLog, Encounter, Statement
 from tests.fhir_answer_sets import complete_answer_sets, partial_answer_sets
 from tests.paths import as_shown
@@ -85,7 +86,7 @@ def test_the_guideline_export_is_a_collection_of_the_published_revision(clinicia
 def test_a_new_published_revision_gives_its_number_as_the_version(
     clinician_client, draft, editor, reviewer
 ):
-    from guidance.revisions import publish, submit_for_review
+    from guidance.content.revisions import publish, submit_for_review
 
     submit_for_review(draft, editor, "Revision 2 for the export test.")
     publish(draft, reviewer)
@@ -246,7 +247,7 @@ def enabled_link_ids(questionnaire, response):
 
 
 def test_the_questionnaire_enables_exactly_the_engines_applicable_steps(guideline):
-    from guidance.encounters import published_revision
+    from guidance.encounters.workflow import published_revision
 
     questionnaire = fhir.questionnaire(published_revision(), "https://lems.example/fhir")
     checked, wrong = 0, []
@@ -264,7 +265,7 @@ def test_the_questionnaire_enables_exactly_the_engines_applicable_steps(guidelin
         if steps != pathway.applicable_steps(answers):
             wrong.append((answers, steps))
         for field, condition in pathway.QUESTION_CONDITIONS.items():
-            step = fhir._STEP_OF_FIELD[field]
+            step = pathway.STEP_OF_FIELD[field]
             expected = step in steps and condition.reasons(answers) is not None
             if (field in enabled) != expected:
                 wrong.append((answers, field))
@@ -274,7 +275,7 @@ def test_the_questionnaire_enables_exactly_the_engines_applicable_steps(guidelin
 
 
 def test_the_delta_p_questions_are_asked_while_a_tumour_may_still_be_found(guideline):
-    from guidance.encounters import published_revision
+    from guidance.encounters.workflow import published_revision
 
     questionnaire = fhir.questionnaire(published_revision(), "https://lems.example/fhir")
     delta_p = {"onset_age_50_or_over", "weight_loss_5_percent", "bulbar_involvement"}
@@ -294,7 +295,7 @@ def test_the_delta_p_questions_are_asked_while_a_tumour_may_still_be_found(guide
 
 
 def test_the_pregnancy_question_is_enabled_only_for_a_female_patient(guideline):
-    from guidance.encounters import published_revision
+    from guidance.encounters.workflow import published_revision
 
     questionnaire = fhir.questionnaire(published_revision(), "https://lems.example/fhir")
     for sex, shown in (("female", True), ("male", False), (None, False)):

@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from guidance import pathway, summary
+from guidance.encounters import summary
+from guidance.encounters.wording import format_number
+from guidance.engine import pathway
 from guidance.models import Review
-from guidance.wording import format_number
 from tests import test_ivig_review
 from tests.test_fhir import document, narrative, resource_of
 from tests.test_ivig_review import days_ago, post_review

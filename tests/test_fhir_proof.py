@@ -17,9 +17,10 @@ import fhirpathpy
 import pytest
 from fhirpathpy.models import models
 
-from guidance import fhir, pathway
-from guidance.encounters import published_revision
-from guidance.summary import statements_by_code
+from guidance import fhir
+from guidance.content.presentation import statements_by_code
+from guidance.encounters.workflow import published_revision
+from guidance.engine import pathway
 from tests.fhir_answer_sets import complete_answer_sets, deciding_fields, partial_answer_sets
 from tests.test_pathway import every_combination
 

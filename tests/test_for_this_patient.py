@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
-from guidance import dosing, pathway
-from guidance.wording import format_number
+from guidance.encounters.wording import format_number
+from guidance.engine import dosing, pathway
 from tests.pages import article, shown_codes, text_of
 from tests.paths import IVIG_PATH_ANSWERS, as_shown
 from tests.test_summary import print_page, summary_page

@@ -16,9 +16,9 @@ from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from guidance import pathway
+from guidance.content.revisions import submit_for_review
+from guidance.engine import pathway
 from guidance.models import Citation, Encounter, Revision, Section, Statement
-from guidance.revisions import submit_for_review
 from tests.paths import as_shown
 
 FIELDS = [field for fields in pathway.STEP_FIELDS.values() for field in fields]

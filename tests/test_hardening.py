@@ -10,8 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client, override_settings
 from django.urls import path, reverse
 
-from guidance.models import Revision, Section, Statement
-from guidance.revisions import (
+from guidance.content.revisions import (
     RevisionError,
     diff,
     publish,
@@ -19,6 +18,7 @@ from guidance.revisions import (
     start_draft,
     submit_for_review,
 )
+from guidance.models import Revision, Section, Statement
 from tests.conftest import group
 from tests.test_admin import statement_form
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from guidance import pathway
+from guidance.engine import pathway
 from tests.pages import shown_to
 from tests.paths import as_shown
 from tests.test_summary import error_next_to, print_page, summary_page, text_of

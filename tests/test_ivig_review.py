@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from guidance import pathway, summary
+from guidance.encounters import summary
+from guidance.engine import pathway
 from guidance.models import AccessLog, Encounter, Review
 from tests.pages import shown_to
 from tests.paths import as_shown

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from guidance import ivig_review
-from guidance.wording import baseline_words, score_change_words
+from guidance.encounters.wording import baseline_words, score_change_words
+from guidance.engine import ivig_review
 
 START = date(2026, 12, 1)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from guidance.engine.pathway import ALL_CODES
 from guidance.models import Citation, Guideline, Section, Statement
-from guidance.pathway import ALL_CODES
 
 CONTENT = Path(__file__).resolve().parent.parent / "guidance" / "content"
 SOURCE_LINES = (CONTENT / "lems-ivig-guideline.txt").read_text(encoding="utf-8").splitlines()
@@ -244,9 +244,9 @@ def as_before_this_release(revision):
 def test_a_release_adds_its_statements_to_the_published_revision_and_the_open_draft(
     guideline, editor
 ):
-    from guidance.checks import missing_codes
+    from guidance.content.checks import missing_codes
+    from guidance.content.revisions import published_revision, start_draft
     from guidance.models import Revision
-    from guidance.revisions import published_revision, start_draft
 
     published = published_revision(guideline)
     as_before_this_release(published)
@@ -277,7 +277,7 @@ def test_a_release_adds_its_statements_to_the_published_revision_and_the_open_dr
 
 
 def test_a_release_run_twice_adds_nothing_the_second_time(guideline, editor):
-    from guidance.revisions import published_revision, start_draft
+    from guidance.content.revisions import published_revision, start_draft
 
     as_before_this_release(published_revision(guideline))
     start_draft(guideline, editor)

@@ -11,8 +11,8 @@ import math
 
 import pytest
 
-from guidance.dosing import ivig_dose, prednisone_dose
-from guidance.pathway import (
+from guidance.engine.dosing import ivig_dose, prednisone_dose
+from guidance.engine.pathway import (
     ALL_CODES,
     CHOICES,
     HEIGHT_RANGE_CM,

@@ -21,7 +21,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from guidance import encounters
+from guidance.encounters import workflow as encounters
 from guidance.models import Encounter
 from lems_site import session_resume
 from lems_site.forms import SignInForm

@@ -5,8 +5,8 @@ one published in between (the summary is shown again, now on the new revision)."
 import pytest
 from django.urls import reverse
 
+from guidance.content.revisions import publish, submit_for_review
 from guidance.models import AccessLog, Encounter, Revision
-from guidance.revisions import publish, submit_for_review
 from tests.paths import STEP_POSTS, as_shown
 from tests.test_revisions import NEW_TEXT, SUMMARY, reword_bridge
 

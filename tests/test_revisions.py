@@ -9,9 +9,8 @@ from django.core.management.base import SystemCheckError
 from django.test import Client
 from django.urls import reverse
 
-from guidance.checks import statement_codes_present
-from guidance.models import Citation, Encounter, Revision, Statement
-from guidance.revisions import (
+from guidance.content.checks import statement_codes_present
+from guidance.content.revisions import (
     RevisionError,
     diff,
     publish,
@@ -19,6 +18,7 @@ from guidance.revisions import (
     start_draft,
     submit_for_review,
 )
+from guidance.models import Citation, Encounter, Revision, Statement
 from tests.paths import as_shown
 from tests.test_textdiff import visible
 

@@ -103,7 +103,7 @@ def test_healthz_answers_503_when_the_database_does_not(client, db, monkeypatch)
         def cursor(self):
             raise DatabaseError("connection refused")
 
-    monkeypatch.setattr("guidance.views.connection", DatabaseDown())
+    monkeypatch.setattr("lems_site.health.connection", DatabaseDown())
     assert client.get("/healthz").status_code == 503
 
 

@@ -10,9 +10,9 @@ import re
 import pytest
 from django.urls import reverse
 
-from guidance import pathway
+from guidance.encounters.wording import STEP_TITLES
+from guidance.engine import pathway
 from guidance.models import Encounter, Statement
-from guidance.wording import STEP_TITLES
 from tests import pages
 from tests.pages import controls, heading, panel, text_of
 from tests.paths import STEP_POSTS, answers_before, answers_through

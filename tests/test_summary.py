@@ -12,9 +12,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from guidance import encounters, pathway
+from guidance.content.revisions import publish, start_draft, submit_for_review
+from guidance.encounters import workflow as encounters
+from guidance.engine import pathway
 from guidance.models import Encounter, Guideline, Statement
-from guidance.revisions import publish, start_draft, submit_for_review
 from tests.pages import article, error_next_to, shown_codes, text_of
 from tests.paths import as_shown
 

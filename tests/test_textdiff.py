@@ -1,10 +1,10 @@
-"""Word-level highlighting in the reviewer's comparison (guidance.textdiff)."""
+"""Word-level highlighting in the reviewer's comparison (guidance.content.textdiff)."""
 
 import re
 
 from django.template import Context, Template
 
-from guidance.textdiff import word_diff
+from guidance.content.textdiff import word_diff
 
 
 def visible(html):

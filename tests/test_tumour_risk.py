@@ -10,8 +10,8 @@ import itertools
 
 import pytest
 
-from guidance.pathway import AnswerError
-from guidance.tumour_risk import (
+from guidance.engine.pathway import AnswerError
+from guidance.engine.tumour_risk import (
     ITEMS,
     SCHEDULE_WORDS,
     add_months,

@@ -17,9 +17,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from guidance import tumour_risk
+from guidance.encounters.wording import screen_due_line
+from guidance.engine import tumour_risk
 from guidance.models import Encounter
-from guidance.wording import screen_due_line
 from tests.paths import as_shown
 from tests.test_pdf import pdf_text
 

@@ -128,7 +128,7 @@ def test_changing_a_finalized_encounter_is_a_branded_409_leading_to_its_summary(
 
 
 def test_a_server_error_is_branded_with_a_way_home(clinician_client, make_encounter, monkeypatch):
-    from guidance import views
+    from guidance.encounters import views
 
     def failing(*args, **kwargs):
         raise RuntimeError("a bug")

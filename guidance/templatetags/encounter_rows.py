@@ -3,7 +3,7 @@ row of the encounters table without a patient reference is told apart from the o
 
 from django import template
 
-from guidance import encounters
+from guidance.encounters import workflow as encounters
 
 register = template.Library()
 

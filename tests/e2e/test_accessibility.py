@@ -70,8 +70,8 @@ def test_clinicians_pages_have_no_serious_accessibility_violations(page, clinici
 
 
 def test_editors_statement_form_has_no_serious_accessibility_violations(page, editor):
+    from guidance.content.revisions import start_draft
     from guidance.models import Guideline
-    from guidance.revisions import start_draft
 
     start_draft(Guideline.objects.get(), editor)  # editors change content in a draft
     sign_in(page, editor.username, then="/admin/guidance/statement/")

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from guidance.content.revisions import publish, start_draft, submit_for_review
 from guidance.models import Encounter, Guideline
-from guidance.revisions import publish, start_draft, submit_for_review
 from tests.e2e.pages import (
     SUMMARY_URL,
     answer_step,

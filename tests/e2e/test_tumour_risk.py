@@ -6,7 +6,7 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
-from guidance import tumour_risk
+from guidance.engine import tumour_risk
 from tests.e2e.pages import (
     SCREENSHOTS,
     SUMMARY_URL,

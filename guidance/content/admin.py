@@ -1,7 +1,7 @@
 """The editors' admin: guideline content with search, filters, ordered citations and history.
 
 Encounters are deliberately not registered: they hold patient data, and editors must not
-reach them. The access log is for superusers only, and read-only.
+reach them (the access log's admin, for superusers, is in `guidance.encounters.admin`).
 """
 
 from django import forms
@@ -16,12 +16,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from guidance import revisions
-from guidance.models import (
+from guidance.content import revisions
+from guidance.content.models import (
     GUIDELINE_ATTRIBUTES,
     GUIDELINE_SLUG,
     SHORT_TEXT,
-    AccessLog,
     Citation,
     Guideline,
     Revision,
@@ -476,27 +475,3 @@ class RevisionAdmin(GuardedHistoryAdmin):
             return self._refused(request, error, review_url)
         self.message_user(request, done, messages.SUCCESS)
         return redirect(self._change_url(revision))
-
-
-@admin.register(AccessLog)
-class AccessLogAdmin(BoundedSearchMixin, admin.ModelAdmin):
-    list_display = ["at", "user", "action", "encounter_id"]
-    list_filter = ["action", "at"]
-    search_fields = ["user__username", "encounter__id"]
-    list_select_related = ["user"]
-    date_hierarchy = "at"
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

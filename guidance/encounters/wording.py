@@ -5,8 +5,8 @@ definition (e.g. grades of weakness), the hint says so rather than inventing one
 the summary, print and PDF all take their wording from here.
 """
 
-from guidance import ivig_review
-from guidance.tumour_risk import NOT_REPORTED, SCHEDULE_WORDS, add_months
+from guidance.engine import ivig_review
+from guidance.engine.tumour_risk import NOT_REPORTED, SCHEDULE_WORDS, add_months
 
 FIELD_LABELS = {
     "patient_reference": "Patient reference (optional)",

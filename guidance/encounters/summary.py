@@ -7,12 +7,12 @@ finalized encounter shows exactly what was shown when it was finalized. It reads
 `guidance.encounters`' business.
 """
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
-from guidance import dosing, ivig_review, pathway
-from guidance.models import Review, Statement, StatementCitation, published_revision_q
-from guidance.wording import (
+from guidance.content.models import Statement, published_revision_q
+from guidance.content.presentation import lead_in, reference, statement_facts, statements_by_code
+from guidance.encounters.models import Review
+from guidance.encounters.wording import (
     ADVERSE_EVENT_NAMES,
     AUSTRALIAN_CRITERIA,
     DEVINE_BASE,
@@ -36,20 +36,10 @@ from guidance.wording import (
     screen_due_line,
     tumour_risk_lines,
 )
+from guidance.engine import dosing, ivig_review, pathway
 
 # The summary: a dict of plain data, as stored in an encounter's snapshot.
 Summary = dict
-
-
-def statements_by_code(revision, codes):
-    """The statements of `codes`, with their sections and ordered citations (two queries)."""
-    links = StatementCitation.objects.select_related("citation")
-    statements = (
-        Statement.objects.filter(revision=revision, code__in=codes)
-        .select_related("section")
-        .prefetch_related(Prefetch("citation_links", queryset=links))
-    )
-    return {statement.code: statement for statement in statements}
 
 
 def answered_steps(assessment):
@@ -67,44 +57,6 @@ def answered_steps(assessment):
         }
         for step in assessment.steps
     ]
-
-
-def _reference(citation):
-    return {
-        "number": citation.number,
-        "vancouver": citation.vancouver,
-        "doi": citation.doi,
-        "doi_url": citation.doi_url,
-        "pmid": citation.pmid,
-        "pubmed_url": citation.pubmed_url,
-        "url": citation.url,
-    }
-
-
-def lead_in(section):
-    """The section's lead-in when a statement reads as half a sentence without it: an intro
-    that ends in a colon ("When to Use IVIG:"); other intros describe the section."""
-    intro = section.intro.strip()
-    return intro if intro.endswith(":") else ""
-
-
-def statement_facts(statement, citations):
-    """What every page shows of a statement, whatever the answers (see the statement
-    fragment, templates/guidance/partials/_statement.html)."""
-    return {
-        "code": statement.code,
-        "kind": statement.kind,
-        "kind_label": statement.get_kind_display(),
-        "section": statement.section.title,
-        "lead_in": lead_in(statement.section),
-        "text": statement.text,
-        "origin": statement.origin,
-        "evidence_quality": statement.get_evidence_quality_display(),
-        "verification": statement.verification,
-        "verification_label": statement.get_verification_display(),
-        "verification_note": statement.verification_note,
-        "citations": [citation.number for citation in citations],
-    }
 
 
 def _statement(statement, citations, outcome):
@@ -131,7 +83,7 @@ def build(assessment, revision) -> Summary:
         statement = statements[code]
         citations = statement.ordered_citations
         for citation in citations:
-            references[citation.number] = _reference(citation)
+            references[citation.number] = reference(citation)
         shown = _statement(statement, citations, outcome)
         if code in first_codes:
             first[code] = shown
@@ -414,15 +366,3 @@ def panel_statements(assessment):
         for code in outcome.codes
         if by_code[code].kind != "evidence"
     ]
-
-
-def guideline_sections(revision):
-    """The revision's sections, each with `shown_statements` as the guideline page shows
-    them (three queries)."""
-    sections = list(revision.sections.prefetch_related("statements__citation_links__citation"))
-    for section in sections:
-        section.shown_statements = [
-            statement_facts(statement, statement.ordered_citations)
-            for statement in section.statements.all()
-        ]
-    return sections

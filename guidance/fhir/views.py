@@ -8,11 +8,14 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from guidance import encounters, fhir, pathway
-from guidance.encounters import EncounterError
-from guidance.models import AccessLog, Revision
-from guidance.summary import statements_by_code
-from guidance.views import clinician_required
+from guidance import fhir
+from guidance.content.models import Revision
+from guidance.content.presentation import statements_by_code
+from guidance.encounters import workflow as encounters
+from guidance.encounters.models import AccessLog
+from guidance.encounters.views import clinician_required
+from guidance.encounters.workflow import EncounterError
+from guidance.engine import pathway
 
 
 def _fhir_response(resource):

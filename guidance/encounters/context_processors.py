@@ -1,6 +1,6 @@
 """What every page's navigation needs to know about the signed-in user."""
 
-from guidance.encounters import is_clinician, reviews_due_count
+from guidance.encounters.workflow import is_clinician, reviews_due_count
 
 
 def roles(request):

@@ -1,6 +1,6 @@
 """One form per pathway step, the decision form and the encounter search.
 
-The labels and hints are those of `guidance.wording`; the messages here say how to put a
+The labels and hints are those of `guidance.encounters.wording`; the messages here say how to put a
 wrong answer right.
 """
 
@@ -11,9 +11,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.html import format_html
 
-from guidance import dosing, ivig_review, pathway, tumour_risk
-from guidance.models import REVIEW_NOTE_MAX_LENGTH, Encounter, Review
-from guidance.wording import (
+from guidance.encounters.models import REVIEW_NOTE_MAX_LENGTH, Encounter, Review
+from guidance.encounters.wording import (
     AUSTRALIAN_CRITERIA,
     FIELD_HINTS,
     FIELD_LABELS,
@@ -22,6 +21,7 @@ from guidance.wording import (
     TUMOUR_RISK_LEGEND,
     VALUE_LABELS,
 )
+from guidance.engine import dosing, ivig_review, pathway, tumour_risk
 
 
 def _choices(field):

@@ -11,7 +11,7 @@ cohort (Maddison 2020), beside the derivation study's figure where its abstract 
 import calendar
 import datetime
 
-from guidance import pathway
+from guidance.engine.answers import validate
 
 # The items in the order the score is shown; "smoking_at_diagnosis" is `smoking = current`.
 ITEMS = (
@@ -66,11 +66,11 @@ def delta_p(answers) -> dict | None:
 
     Bad answers raise the engine's AnswerError (a ValueError naming the field).
     """
-    return delta_p_of_valid(pathway.validate(answers))
+    return delta_p_of_valid(validate(answers))
 
 
 def delta_p_of_valid(answers) -> dict | None:
-    """`delta_p` of answers the engine has already validated (`pathway.validate`)."""
+    """`delta_p` of answers the engine has already validated (`validate`)."""
     if answers.get("diagnosis_confirmed") != "yes":
         return None
     if answers.get("tumour_status") not in ("not_found", "not_screened"):
@@ -149,7 +149,7 @@ def screening_dates(schedule: str, last_negative_screen) -> dict:
         raise ValueError(f"schedule: {schedule!r} is not one of {', '.join(SCHEDULE_MONTHS)}")
     if not isinstance(last_negative_screen, datetime.date):
         # The engine's own check and message, so a form shows the same words.
-        iso = pathway.validate({"last_negative_screen_date": last_negative_screen})
+        iso = validate({"last_negative_screen_date": last_negative_screen})
         last_negative_screen = datetime.date.fromisoformat(iso["last_negative_screen_date"])
     dates = tuple(add_months(last_negative_screen, months) for months in SCHEDULE_MONTHS[schedule])
     return {"next": dates[0], "dates": dates}

@@ -8,12 +8,12 @@ draft must not stop `migrate` or the server; the draft cannot be submitted until
 from django.core.checks import Error, Warning, register
 from django.db import DatabaseError
 
-from guidance.pathway import ALL_CODES
+from guidance.engine.pathway import ALL_CODES
 
 
 @register()
 def statement_codes_present(app_configs, **kwargs):
-    from guidance.models import GUIDELINE_SLUG, OPEN_STATUSES, Guideline, Revision
+    from guidance.content.models import GUIDELINE_SLUG, OPEN_STATUSES, Guideline, Revision
 
     try:
         guideline = Guideline.objects.filter(slug=GUIDELINE_SLUG).first()

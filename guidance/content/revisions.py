@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
 
-from guidance.checks import missing_codes
-from guidance.models import (
+from guidance.content.checks import missing_codes
+from guidance.content.models import (
     GUIDELINE_ATTRIBUTES,
     OPEN_STATUSES,
     SHORT_TEXT,

@@ -12,9 +12,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -23,13 +22,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from guidance import encounters, pathway, revisions
-from guidance.encounters import EncounterError, is_clinician
-from guidance.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
-from guidance.models import AccessLog, Revision
-from guidance.pdf import PdfUnavailable, pdf_from_html, summary_html
-from guidance.summary import guideline_sections, panel_statements, tumour_risk_summary
-from guidance.wording import STEP_TITLES
+from guidance.encounters import workflow as encounters
+from guidance.encounters.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
+from guidance.encounters.models import AccessLog
+from guidance.encounters.pdf import PdfUnavailable, pdf_from_html, summary_html
+from guidance.encounters.summary import panel_statements, tumour_risk_summary
+from guidance.encounters.wording import STEP_TITLES
+from guidance.encounters.workflow import EncounterError, is_clinician
+from guidance.engine import pathway
 
 ENCOUNTERS_PER_PAGE = 25
 logger = logging.getLogger(__name__)
@@ -332,45 +332,3 @@ def summary_pdf(request, encounter_id):
     # The file name carries no patient reference: downloads folders are not private.
     response["Content-Disposition"] = f'attachment; filename="lems-summary-{encounter.pk}.pdf"'
     return response
-
-
-def _published_revision():
-    return get_object_or_404(Revision.objects.published().select_related("guideline"))
-
-
-@require_GET
-@login_required
-def guideline(request):
-    """The published revision, whole; never a draft."""
-    revision = _published_revision()
-    sections = guideline_sections(revision)
-    return render(
-        request,
-        "guidance/guideline.html",
-        {
-            "guideline": revision.guideline,
-            "revision": revision,
-            "sections": sections,
-            "citations": revision.citations.all(),
-        },
-    )
-
-
-@require_GET
-@login_required
-def guideline_revisions(request):
-    """Every revision clinicians have seen, newest first, each against the one before."""
-    guideline = _published_revision().guideline
-    entries = revisions.seen_by_clinicians(guideline)
-    context = {"guideline": guideline, "entries": entries}
-    return render(request, "guidance/revisions.html", context)
-
-
-@require_GET
-def healthz(request):
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return HttpResponse("database unavailable", status=503, content_type="text/plain")
-    return HttpResponse("ok", content_type="text/plain")

@@ -1,7 +1,7 @@
 """The encounter workflow: a clinician's own encounters, saving a step, finalizing,
 discarding.
 
-Shaped like `guidance.revisions`: plain functions and one error type, `EncounterError`,
+Shaped like `guidance.content.revisions`: plain functions and one error type, `EncounterError`,
 which the views answer with 409. This module owns the row lock (two tabs saving steps of
 one encounter take turns, so neither loses the other's answers), which revision an
 encounter is evaluated on, and the snapshot finalizing stores. A discarded encounter is
@@ -17,10 +17,12 @@ from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from guidance import ivig_review, pathway, summary, tumour_risk
-from guidance.forms import STEP_FORMS, DecisionForm, ReviewForm
-from guidance.models import AccessLog, Encounter, Review, Revision
-from guidance.wording import STEP_TITLES
+from guidance.content.models import Revision
+from guidance.encounters import summary
+from guidance.encounters.forms import STEP_FORMS, DecisionForm, ReviewForm
+from guidance.encounters.models import AccessLog, Encounter, Review
+from guidance.encounters.wording import STEP_TITLES
+from guidance.engine import ivig_review, pathway, tumour_risk
 
 # The encounter list's filter of courses whose review is due or overdue.
 REVIEW_DUE = "review_due"
@@ -47,7 +49,7 @@ class Finalizing:
 def is_clinician(user):
     """Holds the encounter permission, directly or through a group: in one query, where
     `has_perm` takes two, and once per request (kept on the user, which the page's
-    navigation asks again through `guidance.context_processors.roles`)."""
+    navigation asks again through `guidance.encounters.context_processors.roles`)."""
     if not user.is_authenticated:
         return False
     if not hasattr(user, "_is_clinician"):

@@ -1,0 +1,117 @@
+"""The published revision's statements as a PlanDefinition, and the guideline bundle that
+carries it with the Questionnaire."""
+
+from django.utils import timezone
+
+from guidance.engine import pathway
+from guidance.fhir.common import (
+    PLAN_DEFINITION_ID,
+    QUESTIONNAIRE_ID,
+    canonical,
+    metadata,
+    without_empty,
+)
+from guidance.fhir.conditions import fhirpath
+from guidance.fhir.questionnaire import question_codes, questionnaire
+
+
+def _related_artifact(citation):
+    """A citation, with its DOI, PubMed ID and address where it has them."""
+    identifiers = [
+        f"doi:{citation.doi}" if citation.doi else "",
+        citation.pmid and f"PMID: {citation.pmid}",
+    ]
+    text = " ".join(
+        [citation.vancouver, *(identifier + "." for identifier in identifiers if identifier)]
+    )
+    return without_empty(
+        {
+            "type": "citation",
+            "label": str(citation.number),
+            "display": citation.title,
+            "citation": text,
+            "url": citation.doi_url or citation.pubmed_url or citation.url,
+        }
+    )
+
+
+def _action(statement, condition):
+    return without_empty(
+        {
+            "id": statement.code,
+            "title": statement.code,
+            "description": statement.text,
+            "documentation": [
+                _related_artifact(citation) for citation in statement.ordered_citations
+            ],
+            "condition": [
+                {
+                    "kind": "applicability",
+                    "expression": {
+                        "language": "text/fhirpath",
+                        "expression": fhirpath(condition),
+                    },
+                }
+            ],
+            "input": [{"type": "QuestionnaireResponse"}],
+        }
+    )
+
+
+def plan_definition(revision, statements, base_url):
+    """One action per statement code, in the engine's order; `statements` by code."""
+    guideline = revision.guideline
+    return without_empty(
+        {
+            **metadata(
+                revision,
+                base_url,
+                "PlanDefinition",
+                PLAN_DEFINITION_ID,
+                "LemsIvigGuideline",
+                guideline.title,
+            ),
+            "type": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/plan-definition-type",
+                        "code": "eca-rule",
+                    }
+                ]
+            },
+            "description": guideline.scope_note,
+            "usage": guideline.disclaimer,
+            # The conditions read answers to this Questionnaire.
+            "relatedArtifact": [
+                {
+                    "type": "depends-on",
+                    "display": "The pathway's questions",
+                    "resource": f"{canonical(base_url, 'Questionnaire', QUESTIONNAIRE_ID)}"
+                    f"|{revision.number}",
+                }
+            ],
+            "action": [
+                _action(statements[code], condition)
+                for code, condition in pathway.RULES
+                if code in statements
+            ],
+        }
+    )
+
+
+def guideline_bundle(revision, statements, base_url):
+    """The published revision as a `collection`: question codes, Questionnaire, PlanDefinition."""
+    resources = [
+        question_codes(revision, base_url),
+        questionnaire(revision, base_url),
+        plan_definition(revision, statements, base_url),
+    ]
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "timestamp": timezone.now().isoformat(),
+        "entry": [{"fullUrl": resource["url"], "resource": resource} for resource in resources],
+    }
+
+
+# The QuestionnaireResponse
