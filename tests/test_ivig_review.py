@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from guidance import pathway, summary
+from guidance import fingerprints, pathway, summary
 from guidance.models import AccessLog, Encounter, Review
 from tests.paths import as_shown
 from tests.test_summary import error_next_to, print_page, summary_page, text_of
@@ -58,7 +58,7 @@ def prescribe(clinician_client, make_encounter, ivig_answers):
             **dict(baseline),
         }
         response = (client or clinician_client).post(
-            reverse("finalize", args=[encounter.pk]), as_shown(posted)
+            reverse("finalize", args=[encounter.pk]), as_shown(posted, encounter)
         )
         assert response.status_code == 302
         encounter.refresh_from_db()
@@ -76,19 +76,27 @@ def review_url(encounter):
     return reverse("review", args=[encounter.pk])
 
 
-def a_review(**changes):
+def reviews_shown(encounter):
+    """The fingerprint the review page of `encounter` posts now: of the reviews recorded."""
+    snapshot = Encounter.objects.get(pk=encounter.pk).snapshot or {}
+    return fingerprints.of(snapshot.get("reviews", []))
+
+
+def a_review(encounter, **changes):
+    """A review as the review page of `encounter` posts it now."""
     return {
         "review_date": today().isoformat(),
         "score": "12",
         "response": "improved",
         "plan": "stop",
         "note": "",
+        "shown_fingerprint": reviews_shown(encounter),
         **changes,
     }
 
 
 def post_review(client, encounter, **changes):
-    return client.post(review_url(encounter), a_review(**changes))
+    return client.post(review_url(encounter), a_review(encounter, **changes))
 
 
 def assert_no_review(encounter):
@@ -143,7 +151,7 @@ def test_an_mrc_sum_review_reads_higher_is_better(clinician_client, prescribe):
 
 def test_an_htmx_review_swaps_in_the_summary_and_pushes_its_address(clinician_client, prescribe):
     encounter = prescribe()
-    response = clinician_client.post(review_url(encounter), a_review(), **HTMX)
+    response = clinician_client.post(review_url(encounter), a_review(encounter), **HTMX)
     assert response.status_code == 200
     assert response["HX-Push-Url"] == reverse("summary", args=[encounter.pk])
     page = response.content.decode()
@@ -156,7 +164,7 @@ def test_a_refused_htmx_review_is_shown_again_in_place_with_what_was_typed(
 ):
     encounter = prescribe()
     response = clinician_client.post(
-        review_url(encounter), a_review(score="", note="Typed note"), **HTMX
+        review_url(encounter), a_review(encounter, score="", note="Typed note"), **HTMX
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -348,7 +356,7 @@ def test_another_clinician_gets_404_and_nothing_is_recorded(prescribe, other_cli
     encounter = prescribe()
     other = Client()
     other.force_login(other_clinician)
-    response = getattr(other, method)(review_url(encounter), a_review())
+    response = getattr(other, method)(review_url(encounter), a_review(encounter))
     assert response.status_code == 404
     assert not Review.objects.filter(encounter=encounter).exists()
 
@@ -357,13 +365,13 @@ def test_an_editor_is_refused(prescribe, editor):
     encounter = prescribe()
     client = Client()
     client.force_login(editor)
-    assert client.post(review_url(encounter), a_review()).status_code == 403
+    assert client.post(review_url(encounter), a_review(encounter)).status_code == 403
     assert not Review.objects.filter(encounter=encounter).exists()
 
 
 def test_an_anonymous_post_records_nothing(prescribe, client):
     encounter = prescribe()
-    response = client.post(review_url(encounter), a_review())
+    response = client.post(review_url(encounter), a_review(encounter))
     assert response.status_code in (200, 302)  # the sign-in form, in place or redirected
     assert not Review.objects.filter(encounter=encounter).exists()
 
@@ -371,7 +379,7 @@ def test_an_anonymous_post_records_nothing(prescribe, client):
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_before_finalize_a_review_is_409(clinician_client, make_encounter, ivig_answers, method):
     encounter = make_encounter(answers=ivig_answers, status="complete")
-    response = getattr(clinician_client, method)(review_url(encounter), a_review())
+    response = getattr(clinician_client, method)(review_url(encounter), a_review(encounter))
     assert response.status_code == 409
     assert "Finalize the encounter" in response.content.decode()
     assert not Review.objects.filter(encounter=encounter).exists()
@@ -382,9 +390,9 @@ def test_without_a_course_a_review_is_409(clinician_client, make_encounter, ivig
     encounter = make_encounter(answers=ivig_answers, status="complete")
     clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual"}),
+        as_shown({"decision": "followed", "dose_basis": "actual"}, encounter),
     )
-    response = getattr(clinician_client, method)(review_url(encounter), a_review())
+    response = getattr(clinician_client, method)(review_url(encounter), a_review(encounter))
     assert response.status_code == 409
     assert "No IVIG course was recorded" in response.content.decode()
     assert not Review.objects.filter(encounter=encounter).exists()
@@ -394,7 +402,7 @@ def test_an_htmx_review_refused_with_409_sends_the_tab_to_the_summary(
     clinician_client, make_encounter, ivig_answers
 ):
     encounter = make_encounter(answers=ivig_answers, status="complete")
-    response = clinician_client.post(review_url(encounter), a_review(), **HTMX)
+    response = clinician_client.post(review_url(encounter), a_review(encounter), **HTMX)
     assert response.status_code == 409
     assert response["HX-Redirect"] == reverse("summary", args=[encounter.pk])
 
@@ -506,7 +514,7 @@ def test_the_home_page_with_200_courses_due_stays_within_10_queries(clinician, c
 def test_recording_a_review_stays_within_10_queries(clinician_client, prescribe):
     encounter = prescribe()
     with CaptureQueriesContext(connection) as queries:
-        response = clinician_client.post(review_url(encounter), a_review(), **HTMX)
+        response = clinician_client.post(review_url(encounter), a_review(encounter), **HTMX)
     assert response.status_code == 200
     assert len(queries) <= 10, [query["sql"] for query in queries]
 
@@ -529,7 +537,9 @@ def test_a_review_posted_after_the_session_ended_is_recorded_after_signing_in(
 
     encounter = prescribe()
     Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
-    response = clinician_client.post(review_url(encounter), a_review(), **(HTMX if htmx else {}))
+    response = clinician_client.post(
+        review_url(encounter), a_review(encounter), **(HTMX if htmx else {})
+    )
     assert "Your session ended" in response.content.decode()
     assert not Review.objects.filter(encounter=encounter).exists()
 

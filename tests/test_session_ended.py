@@ -141,7 +141,7 @@ def test_the_decision_posted_after_the_session_ended_finalizes_after_signing_in(
 
     response = clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual"}),
+        as_shown({"decision": "followed", "dose_basis": "actual"}, encounter),
     )
     assert "Your session ended" in response.content.decode()
 
