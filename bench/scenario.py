@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from bench.config import RESULTS_DIR, TEMPLATE_DATABASE
 from guidance.encounters import summary
+from guidance.encounters import workflow as encounters
 from guidance.engine import pathway
 from guidance.models import Encounter, Review, Revision
 from tests.paths import STEP_POSTS as TESTS_STEP_POSTS
@@ -159,6 +160,8 @@ def build_request(endpoint, csrf_token, path=None, expected_status=None):
     if endpoint.method == "POST":
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         form = {**endpoint.form, "csrfmiddlewaretoken": csrf_token}
+        if (path or endpoint.path).endswith("/review/"):
+            form["shown_fingerprint"] = _reviews_shown((path or endpoint.path).split("/")[2])
         body = urlencode(form, doseq=True).encode()
         if endpoint.htmx:
             headers["X-CSRFToken"] = csrf_token
@@ -169,6 +172,12 @@ def build_request(endpoint, csrf_token, path=None, expected_status=None):
         headers,
         endpoint.expected_status if expected_status is None else expected_status,
     )
+
+
+def _reviews_shown(encounter_id):
+    """What the review page posts: the fingerprint of the reviews recorded so far (a review
+    written without seeing one recorded meanwhile is refused)."""
+    return encounters.reviews_fingerprint(Encounter.all_objects.get(pk=encounter_id))
 
 
 def use_database(path):

@@ -98,12 +98,18 @@ class Clinician:
             status, _, _ = self.request("POST", f"/encounters/{encounter}/{step}/", fields)
             if status != 302:
                 return
-        # The summary first, as a clinician reads it: finalize takes the revision it showed.
+        # The summary first, as a clinician reads it: finalize takes the revision it showed
+        # and the fingerprint of what it showed.
         status, _, page = self.request("GET", f"/encounters/{encounter}/")
-        shown = re.search(rb'name="revision_shown" value="(\d+)"', page)
-        if status != 200 or not shown:
+        shown = re.search(rb'name="revision_shown" value="(\d+)"', page or b"")
+        fingerprint = re.search(rb'name="shown_fingerprint" value="([0-9a-f]+)"', page or b"")
+        if status != 200 or not shown or not fingerprint:
             return
-        decision = {**DECISION, "revision_shown": shown.group(1).decode()}
+        decision = {
+            **DECISION,
+            "revision_shown": shown.group(1).decode(),
+            "shown_fingerprint": fingerprint.group(1).decode(),
+        }
         status, _, _ = self.request("POST", f"/encounters/{encounter}/finalize/", decision)
         if status == 302:
             self.results.acknowledged(encounter)

@@ -22,6 +22,11 @@ def shown_codes(page):
     return re.findall(r'<article[^>]* id="s-([^"]+)"', page)
 
 
+def shown_fingerprint(page):
+    """The `shown_fingerprint` a page's form posts (what was shown is what is stored)."""
+    return re.search(r'name="shown_fingerprint" value="([0-9a-f]{64})"', page).group(1)
+
+
 def error_next_to(page, field):
     """The message in the field's own `invalid-feedback`, or None."""
     found = re.search(

@@ -7,12 +7,20 @@ immunosuppression starts, plasma exchange available, a renal risk.
 from guidance.engine import pathway
 
 
-def as_shown(decision):
-    """A decision as the summary page posts it: with the revision the page showed, the
-    published one (finalize refuses any other)."""
-    from guidance.models import Revision
+def as_shown(decision, encounter):
+    """A decision as the summary page of `encounter` posts it now: with the revision the
+    page shows (the published one) and the fingerprint of the answers and revision behind
+    it (finalize refuses any other)."""
+    from guidance.encounters import workflow as encounters
+    from guidance.models import Encounter, Revision
 
-    return {**decision, "revision_shown": str(Revision.objects.published().get().number)}
+    revision = Revision.objects.published().get()
+    stored = Encounter.all_objects.get(pk=encounter.pk)  # as it is now, whatever was posted
+    return {
+        **decision,
+        "revision_shown": str(revision.number),
+        "shown_fingerprint": encounters.summary_fingerprint(stored, revision),
+    }
 
 
 # The path's answers as the engine stores them.

@@ -32,7 +32,7 @@ def finalized(clinician_client, make_encounter, ivig_answers):
         patient_reference="MRN-FINAL", answers=ivig_answers, status="complete"
     )
     url = reverse("finalize", args=[encounter.pk])
-    decided = as_shown({"decision": "followed", "dose_basis": "actual"})
+    decided = as_shown({"decision": "followed", "dose_basis": "actual"}, encounter)
     assert clinician_client.post(url, decided).status_code == 302
     return encounter
 
@@ -179,7 +179,7 @@ def test_a_discarded_encounter_takes_no_step_and_no_finalize(
     step_url = reverse("step", args=[open_encounter.pk, step])
     assert clinician_client.post(step_url, STEP_POSTS[step]).status_code == 404
     finalize = reverse("finalize", args=[open_encounter.pk])
-    decided = as_shown({"decision": "followed", "dose_basis": "actual"})
+    decided = as_shown({"decision": "followed", "dose_basis": "actual"}, open_encounter)
     assert clinician_client.post(finalize, decided).status_code == 404
     assert Encounter.all_objects.filter(pk=open_encounter.pk).values().get() == before
 

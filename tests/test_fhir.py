@@ -322,7 +322,8 @@ def finalized(clinician_client, make_encounter, ivig_answers):
                 "decision_reason": "clinical_judgment",
                 "decision_note": "Plasma exchange first <script>alert('note')</script>",
                 "dose_basis": "actual",
-            }
+            },
+            encounter,
         ),
     )
     assert response.status_code == 302
@@ -446,7 +447,8 @@ def test_markup_in_statements_and_notes_is_escaped_in_the_narrative(
                 "decision_reason": "other",
                 "decision_note": "<script>x</script>",
                 "dose_basis": "actual",
-            }
+            },
+            encounter,
         ),
     )
     encounter.refresh_from_db()

@@ -86,7 +86,10 @@ def ivig_encounter(make_encounter, ivig_answers):
 def finalize(client, encounter, **extra):
     response = client.post(
         reverse("finalize", args=[encounter.pk]),
-        as_shown({"decision": "followed", "decision_note": "Oncology referral today.", **extra}),
+        as_shown(
+            {"decision": "followed", "decision_note": "Oncology referral today.", **extra},
+            encounter,
+        ),
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     encounter.refresh_from_db()

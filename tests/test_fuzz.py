@@ -100,7 +100,7 @@ def test_nothing_changes_a_finalized_encounter(clinician, guideline, make_encoun
     client.force_login(clinician)
     client.post(
         reverse("finalize", args=[encounter.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual"}),
+        as_shown({"decision": "followed", "dose_basis": "actual"}, encounter),
     )
     encounter.refresh_from_db()
     before = Encounter.objects.filter(pk=encounter.pk).values().get()

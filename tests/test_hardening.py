@@ -20,6 +20,7 @@ from guidance.content.revisions import (
 )
 from guidance.models import Revision, Section, Statement
 from tests.conftest import group
+from tests.pages import shown_fingerprint
 from tests.test_admin import statement_form
 
 SUMMARY = "Reworded the bridging statement."
@@ -347,7 +348,10 @@ def test_a_reviewer_who_returned_a_draft_may_publish_it_later(draft, editor, rev
     )
     assert status_of(draft) == "draft"
     submit_for_review(draft, editor, SUMMARY)
-    client.post(reverse("admin:guidance_revision_review", args=[draft.pk]), {"_publish": "1"})
+    url = reverse("admin:guidance_revision_review", args=[draft.pk])
+    client.post(
+        url, {"_publish": "1", "shown_fingerprint": shown_fingerprint(client.get(url).text)}
+    )
     assert status_of(draft) == "published"
 
 

@@ -36,7 +36,7 @@ def in_days(days):
 
 def finalize(client, encounter, **posted):
     decision = {"decision": "followed", "dose_basis": "actual", **posted}
-    return client.post(reverse("finalize", args=[encounter.pk]), as_shown(decision))
+    return client.post(reverse("finalize", args=[encounter.pk]), as_shown(decision, encounter))
 
 
 def course(**changes):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from guidance.encounters import summary
-from guidance.engine import pathway
+from guidance.engine import fingerprints, pathway
 from guidance.models import AccessLog, Encounter, Review
 from tests.pages import shown_to
 from tests.paths import as_shown
@@ -60,7 +60,7 @@ def prescribe(clinician_client, make_encounter, ivig_answers):
             **dict(baseline),
         }
         response = (client or clinician_client).post(
-            reverse("finalize", args=[encounter.pk]), as_shown(posted)
+            reverse("finalize", args=[encounter.pk]), as_shown(posted, encounter)
         )
         assert response.status_code == 302
         encounter.refresh_from_db()
@@ -78,19 +78,27 @@ def review_url(encounter):
     return reverse("review", args=[encounter.pk])
 
 
-def a_review(**changes):
+def reviews_shown(encounter):
+    """The fingerprint the review page of `encounter` posts now: of the reviews recorded."""
+    snapshot = Encounter.objects.get(pk=encounter.pk).snapshot or {}
+    return fingerprints.of(snapshot.get("reviews", []))
+
+
+def a_review(encounter, **changes):
+    """A review as the review page of `encounter` posts it now."""
     return {
         "review_date": today().isoformat(),
         "score": "12",
         "response": "improved",
         "plan": "stop",
         "note": "",
+        "shown_fingerprint": reviews_shown(encounter),
         **changes,
     }
 
 
 def post_review(client, encounter, **changes):
-    return client.post(review_url(encounter), a_review(**changes))
+    return client.post(review_url(encounter), a_review(encounter, **changes))
 
 
 def assert_no_review(encounter):
@@ -145,7 +153,7 @@ def test_an_mrc_sum_review_reads_higher_is_better(clinician_client, prescribe):
 
 def test_an_htmx_review_swaps_in_the_summary_and_pushes_its_address(clinician_client, prescribe):
     encounter = prescribe()
-    response = clinician_client.post(review_url(encounter), a_review(), **HTMX)
+    response = clinician_client.post(review_url(encounter), a_review(encounter), **HTMX)
     assert response.status_code == 200
     assert response["HX-Push-Url"] == reverse("summary", args=[encounter.pk])
     page = response.content.decode()
@@ -158,7 +166,7 @@ def test_a_refused_htmx_review_is_shown_again_in_place_with_what_was_typed(
 ):
     encounter = prescribe()
     response = clinician_client.post(
-        review_url(encounter), a_review(score="", note="Typed note"), **HTMX
+        review_url(encounter), a_review(encounter, score="", note="Typed note"), **HTMX
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -350,7 +358,7 @@ def test_another_clinician_gets_404_and_nothing_is_recorded(prescribe, other_cli
     encounter = prescribe()
     other = Client()
     other.force_login(other_clinician)
-    response = getattr(other, method)(review_url(encounter), a_review())
+    response = getattr(other, method)(review_url(encounter), a_review(encounter))
     assert response.status_code == 404
     assert not Review.objects.filter(encounter=encounter).exists()
 
@@ -359,13 +367,13 @@ def test_an_editor_is_refused(prescribe, editor):
     encounter = prescribe()
     client = Client()
     client.force_login(editor)
-    assert client.post(review_url(encounter), a_review()).status_code == 403
+    assert client.post(review_url(encounter), a_review(encounter)).status_code == 403
     assert not Review.objects.filter(encounter=encounter).exists()
 
 
 def test_an_anonymous_post_records_nothing(prescribe, client):
     encounter = prescribe()
-    response = client.post(review_url(encounter), a_review())
+    response = client.post(review_url(encounter), a_review(encounter))
     assert response.status_code in (200, 302)  # the sign-in form, in place or redirected
     assert not Review.objects.filter(encounter=encounter).exists()
 
@@ -373,7 +381,7 @@ def test_an_anonymous_post_records_nothing(prescribe, client):
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_before_finalize_a_review_is_409(clinician_client, make_encounter, ivig_answers, method):
     encounter = make_encounter(answers=ivig_answers, status="complete")
-    response = getattr(clinician_client, method)(review_url(encounter), a_review())
+    response = getattr(clinician_client, method)(review_url(encounter), a_review(encounter))
     assert response.status_code == 409
     assert "Finalize the encounter" in response.content.decode()
     assert not Review.objects.filter(encounter=encounter).exists()
@@ -384,9 +392,9 @@ def test_without_a_course_a_review_is_409(clinician_client, make_encounter, ivig
     encounter = make_encounter(answers=ivig_answers, status="complete")
     clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual"}),
+        as_shown({"decision": "followed", "dose_basis": "actual"}, encounter),
     )
-    response = getattr(clinician_client, method)(review_url(encounter), a_review())
+    response = getattr(clinician_client, method)(review_url(encounter), a_review(encounter))
     assert response.status_code == 409
     assert "No IVIG course was recorded" in response.content.decode()
     assert not Review.objects.filter(encounter=encounter).exists()
@@ -396,7 +404,7 @@ def test_an_htmx_review_refused_with_409_sends_the_tab_to_the_summary(
     clinician_client, make_encounter, ivig_answers
 ):
     encounter = make_encounter(answers=ivig_answers, status="complete")
-    response = clinician_client.post(review_url(encounter), a_review(), **HTMX)
+    response = clinician_client.post(review_url(encounter), a_review(encounter), **HTMX)
     assert response.status_code == 409
     assert response["HX-Redirect"] == reverse("summary", args=[encounter.pk])
 
@@ -508,7 +516,7 @@ def test_the_home_page_with_200_courses_due_stays_within_10_queries(clinician, c
 def test_recording_a_review_stays_within_10_queries(clinician_client, prescribe):
     encounter = prescribe()
     with CaptureQueriesContext(connection) as queries:
-        response = clinician_client.post(review_url(encounter), a_review(), **HTMX)
+        response = clinician_client.post(review_url(encounter), a_review(encounter), **HTMX)
     assert response.status_code == 200
     assert len(queries) <= 10, [query["sql"] for query in queries]
 
@@ -533,7 +541,7 @@ def test_a_review_posted_after_the_session_ended_is_recorded_after_signing_in(
     proof = shown_to(clinician_client.get(review_url(encounter)).content.decode())
     Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
     response = clinician_client.post(
-        review_url(encounter), a_review(shown_to=proof), **(HTMX if htmx else {})
+        review_url(encounter), a_review(encounter, shown_to=proof), **(HTMX if htmx else {})
     )
     assert "Your session ended" in response.content.decode()
     assert not Review.objects.filter(encounter=encounter).exists()

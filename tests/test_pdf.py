@@ -16,7 +16,7 @@ def finalized(clinician_client, make_encounter, ivig_answers):
     )
     response = clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual"}),
+        as_shown({"decision": "followed", "dose_basis": "actual"}, encounter),
     )
     assert response.status_code == 302
     encounter.refresh_from_db()

@@ -104,7 +104,9 @@ def test_a_planted_decision_without_proof_is_not_stored_nor_applied_when_the_vic
 ):
     browser = signed_out_browser()
 
-    response = plant(browser, finalize_url(ready_to_finalize), as_shown(A_PLANTED_DECISION))
+    response = plant(
+        browser, finalize_url(ready_to_finalize), as_shown(A_PLANTED_DECISION, ready_to_finalize)
+    )
 
     page = response.content.decode()
     assert "You are not signed in, so this was not saved" in page
@@ -144,7 +146,7 @@ def test_a_made_up_proof_is_not_kept(clinician, ready_to_finalize, proof):
     response = plant(
         browser,
         finalize_url(ready_to_finalize),
-        as_shown({**A_PLANTED_DECISION, "shown_to": proof}),
+        as_shown({**A_PLANTED_DECISION, "shown_to": proof}, ready_to_finalize),
     )
 
     assert "not signed in" in response.content.decode()
@@ -162,7 +164,7 @@ def test_a_proof_for_another_encounter_does_not_keep_a_post_to_this_one(
 
     response = clinician_client.post(
         finalize_url(ready_to_finalize),
-        as_shown({**A_PLANTED_DECISION, "shown_to": shown_to(page)}),
+        as_shown({**A_PLANTED_DECISION, "shown_to": shown_to(page)}, ready_to_finalize),
     )
 
     assert "not signed in" in response.content.decode()
@@ -414,6 +416,6 @@ def prescribed(clinician_client, make_encounter, ivig_answers):
         "baseline_scale": "qmg",
         "baseline_score": "18",
     }
-    response = clinician_client.post(finalize_url(encounter), as_shown(decision))
+    response = clinician_client.post(finalize_url(encounter), as_shown(decision, encounter))
     assert response.status_code == 302
     return encounter

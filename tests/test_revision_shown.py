@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from guidance.content.revisions import publish, submit_for_review
 from guidance.models import AccessLog, Encounter, Revision
+from tests.pages import shown_fingerprint
 from tests.paths import STEP_POSTS, as_shown
 from tests.test_revisions import NEW_TEXT, SUMMARY, reword_bridge
 
@@ -82,7 +83,10 @@ def test_a_finalized_summary_never_says_the_guideline_changed(
     clinician_client, answered_on_revision_1, draft, editor, reviewer
 ):
     finalize = reverse("finalize", args=[answered_on_revision_1.pk])
-    assert clinician_client.post(finalize, as_shown(DECISION)).status_code == 302
+    assert (
+        clinician_client.post(finalize, as_shown(DECISION, answered_on_revision_1)).status_code
+        == 302
+    )
     publish_revision_2(draft, editor, reviewer)
     page = summary_page(clinician_client, answered_on_revision_1)
     assert CHANGED not in page
@@ -96,7 +100,8 @@ def test_finalize_records_the_revision_shown_after_a_publish(
     summary_page(clinician_client, answered_on_revision_1)  # shows revision 2
 
     response = clinician_client.post(
-        reverse("finalize", args=[answered_on_revision_1.pk]), {**DECISION, "revision_shown": "2"}
+        reverse("finalize", args=[answered_on_revision_1.pk]),
+        as_shown(DECISION, answered_on_revision_1),
     )
 
     assert response.status_code == 302
@@ -114,7 +119,7 @@ def test_finalize_refuses_a_revision_other_than_the_published_one_and_shows_the_
     shown = summary_page(clinician_client, answered_on_revision_1)
     assert 'name="revision_shown" value="1"' in shown
     publish_revision_2(draft, editor, reviewer)  # while the clinician reads the summary
-    posted = {**DECISION}
+    posted = {**DECISION, "shown_fingerprint": shown_fingerprint(shown)}
     if posted_revision is not None:
         posted["revision_shown"] = posted_revision
 
@@ -133,7 +138,8 @@ def test_finalize_refuses_a_revision_other_than_the_published_one_and_shows_the_
 
     # Having read the new summary, the clinician finalizes it.
     again = clinician_client.post(
-        reverse("finalize", args=[answered_on_revision_1.pk]), {**DECISION, "revision_shown": "2"}
+        reverse("finalize", args=[answered_on_revision_1.pk]),
+        {**DECISION, "revision_shown": "2", "shown_fingerprint": shown_fingerprint(page)},
     )
     assert again.status_code == 302
     assert Encounter.objects.get(pk=answered_on_revision_1.pk).revision.number == 2

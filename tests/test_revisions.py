@@ -19,6 +19,7 @@ from guidance.content.revisions import (
     submit_for_review,
 )
 from guidance.models import Citation, Encounter, Revision, Statement
+from tests.pages import shown_fingerprint
 from tests.paths import as_shown
 from tests.test_textdiff import visible
 
@@ -276,7 +277,7 @@ def test_encounters_across_a_publish(
     finalized = make_encounter(answers=ivig_answers, status="complete")
     clinician_client.post(
         reverse("finalize", args=[finalized.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual"}),
+        as_shown({"decision": "followed", "dose_basis": "actual"}, finalized),
     )
     finalized.refresh_from_db()
     assert finalized.is_finalized
@@ -331,7 +332,8 @@ def test_the_admin_buttons_take_a_change_from_draft_to_published(
     review = reviewer_client.get(review_url).content.decode()
     assert NEW_TEXT in visible(review)
     assert 'name="_publish"' in review and 'name="_return"' in review
-    assert reviewer_client.post(review_url, {"_publish": "Publish"}).status_code == 302
+    published = {"_publish": "Publish", "shown_fingerprint": shown_fingerprint(review)}
+    assert reviewer_client.post(review_url, published).status_code == 302
     assert status_of(draft) == "published"
     assert NEW_TEXT in summary_text(clinician_client, ivig_encounter)
 

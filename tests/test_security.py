@@ -21,7 +21,7 @@ def complete_encounter(make_encounter, ivig_answers):
 def finalize(client, encounter):
     return client.post(
         reverse("finalize", args=[encounter.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual"}),
+        as_shown({"decision": "followed", "dose_basis": "actual"}, encounter),
     )
 
 

@@ -135,7 +135,9 @@ def test_the_decision_posted_after_the_session_ended_finalizes_on_signing_in(
 
     response = clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual", "shown_to": shown_to(page)}),
+        as_shown(
+            {"decision": "followed", "dose_basis": "actual", "shown_to": shown_to(page)}, encounter
+        ),
     )
     assert "Your session ended" in response.content.decode()
 

@@ -33,7 +33,7 @@ def print_page(client, encounter):
 
 
 def finalize(client, encounter, **decision):
-    return client.post(reverse("finalize", args=[encounter.pk]), as_shown(decision))
+    return client.post(reverse("finalize", args=[encounter.pk]), as_shown(decision, encounter))
 
 
 @pytest.fixture
@@ -550,7 +550,7 @@ def test_a_garbage_finalize_is_answered_without_failing(
     clinician_client, clinician, ivig_encounter, posted, status
 ):
     response = clinician_client.post(
-        reverse("finalize", args=[ivig_encounter.pk]), as_shown(posted)
+        reverse("finalize", args=[ivig_encounter.pk]), as_shown(posted, ivig_encounter)
     )
     assert response.status_code == (302 if status == "finalized" else 200)
     ivig_encounter.refresh_from_db()
@@ -564,7 +564,9 @@ def test_a_note_over_2000_characters_is_refused_with_the_limit_and_kept(
     note = "n" * 2_001
     response = clinician_client.post(
         reverse("finalize", args=[ivig_encounter.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual", "decision_note": note}),
+        as_shown(
+            {"decision": "followed", "dose_basis": "actual", "decision_note": note}, ivig_encounter
+        ),
     )
     assert response.status_code == 200
     assert "Keep the note to 2,000 characters or fewer (it has 2001)" in response.text
@@ -572,7 +574,10 @@ def test_a_note_over_2000_characters_is_refused_with_the_limit_and_kept(
     assert_not_finalized(ivig_encounter)
     accepted = clinician_client.post(
         reverse("finalize", args=[ivig_encounter.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual", "decision_note": note[:2_000]}),
+        as_shown(
+            {"decision": "followed", "dose_basis": "actual", "decision_note": note[:2_000]},
+            ivig_encounter,
+        ),
     )
     assert accepted.status_code == 302
 

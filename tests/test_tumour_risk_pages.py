@@ -324,7 +324,7 @@ def test_the_snapshot_and_the_pdf_keep_the_score_and_the_dates(clinician_client,
     encounter = make_encounter(answers=worked_example_answers(screened), status="complete")
 
     response = clinician_client.post(
-        reverse("finalize", args=[encounter.pk]), as_shown({"decision": "followed"})
+        reverse("finalize", args=[encounter.pk]), as_shown({"decision": "followed"}, encounter)
     )
 
     assert response.status_code == 302

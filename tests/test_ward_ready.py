@@ -61,7 +61,7 @@ def finalized(clinician_client, make_encounter, ivig_answers):
     encounter = make_encounter(answers=ivig_answers, status="complete")
     clinician_client.post(
         reverse("finalize", args=[encounter.pk]),
-        as_shown({"decision": "followed", "dose_basis": "actual"}),
+        as_shown({"decision": "followed", "dose_basis": "actual"}, encounter),
     )
     return encounter
 

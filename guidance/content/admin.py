@@ -28,6 +28,7 @@ from guidance.content.models import (
     Statement,
     StatementCitation,
 )
+from guidance.engine import fingerprints
 
 admin.site.site_header = "LEMS IVIG pathway: guideline editors"
 admin.site.site_title = "LEMS IVIG editors"
@@ -447,7 +448,15 @@ class RevisionAdmin(GuardedHistoryAdmin):
         if request.method == "POST":
             self._require(request, "guidance.publish_revision")
             if form.is_valid():
-                return self._decide(request, revision, form.cleaned_data["review_comment"])
+                try:
+                    return self._decide(request, revision, form.cleaned_data["review_comment"])
+                except revisions.RevisionChanged as changed:
+                    # The fresh page, here rather than by a redirect: the comment typed stays.
+                    self.message_user(request, str(changed), messages.ERROR)
+                    revision.refresh_from_db()
+        return self._review_page(request, revision, form)
+
+    def _review_page(self, request, revision, form):
         context = {
             **self.admin_site.each_context(request),
             "title": f"Review revision {revision.number}",
@@ -457,6 +466,8 @@ class RevisionAdmin(GuardedHistoryAdmin):
             "form": form,
             "can_review": request.user.has_perm("guidance.publish_revision")
             and revision.status == Revision.Status.IN_REVIEW,
+            # What this page shows, posted with Publish: a revision changed since is refused.
+            "shown_fingerprint": revisions.review_fingerprint(revision),
         }
         return TemplateResponse(request, "admin/guidance/revision/review.html", context)
 
@@ -464,13 +475,16 @@ class RevisionAdmin(GuardedHistoryAdmin):
         review_url = reverse("admin:guidance_revision_review", args=[revision.pk])
         try:
             if "_publish" in request.POST:
-                revisions.publish(revision, request.user)
+                shown = fingerprints.posted(request.POST)
+                revisions.publish(revision, request.user, content_fingerprint=shown)
                 done = f"Revision {revision.number} is published: clinicians now see it."
             elif "_return" in request.POST:
                 revisions.return_to_editor(revision, request.user, comment)
                 done = f"Revision {revision.number} was returned to its editor."
             else:
                 return redirect(review_url)
+        except revisions.RevisionChanged:
+            raise  # the review view shows the fresh page, with what was typed
         except revisions.RevisionError as error:
             return self._refused(request, error, review_url)
         self.message_user(request, done, messages.SUCCESS)

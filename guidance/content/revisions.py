@@ -19,6 +19,7 @@ from guidance.content.models import (
     Statement,
     StatementCitation,
 )
+from guidance.engine import fingerprints
 
 SECTION_FIELDS = ("order", "title", "part", "intro")
 # What the diff compares for a section (keyed by its order), as printed before its statements.
@@ -64,6 +65,10 @@ STATEMENT_DIFF_FIELDS = (
 
 class RevisionError(Exception):
     """A workflow step refused; the message says why, in the editor's words."""
+
+
+class RevisionChanged(RevisionError):
+    """Publish refused: the revision is no longer what the reviewer's page showed."""
 
 
 def published_revision(guideline):
@@ -205,12 +210,47 @@ def submit_for_review(revision, user, change_summary):
     return revision
 
 
+def review_fingerprint(revision):
+    """What a reviewer reads of `revision` on the review page, as one string: the guideline's
+    attributes, sections, statements and citations as the comparison shows them, the change
+    summary, the last reviewer's comment, and how often it was returned (a return and a
+    resubmission are news to a reviewer who opened the page before them, even when the
+    editor changed nothing). `publish` refuses a fingerprint other than the current one."""
+    returns = Revision.history.filter(
+        id=revision.pk, history_change_reason="returned to editor"
+    ).count()
+    return fingerprints.of(
+        {
+            "guideline": guideline_values(revision),
+            "sections": _sections(revision),
+            "statements": _statements(revision),
+            "citations": _citations(revision),
+            "change_summary": revision.change_summary,
+            "review_comment": revision.review_comment,
+            "returns": returns,
+        }
+    )
+
+
+CONTENT_CHANGED = (
+    "Revision {number} changed after this page was shown (it was returned, edited or "
+    "resubmitted since): nothing was published. The page below shows it as it is now: "
+    "review the changes, then publish again."
+)
+
+
 @transaction.atomic
-def publish(revision, reviewer):
-    """This revision becomes what clinicians see; the one before is retired."""
+def publish(revision, reviewer, content_fingerprint=None):
+    """This revision becomes what clinicians see; the one before is retired.
+
+    `content_fingerprint` is the `review_fingerprint` of the review page the reviewer read
+    (the admin always passes what its page posted): when the revision changed since, nothing
+    is published. Callers with no page (the tests, a shell) leave it out."""
     revision = Revision.objects.select_for_update().get(pk=revision.pk)
     _require_status(revision, Revision.Status.IN_REVIEW, "published")
     _require_other_person(revision, reviewer, "published")
+    if content_fingerprint is not None and content_fingerprint != review_fingerprint(revision):
+        raise RevisionChanged(CONTENT_CHANGED.format(number=revision.number))
     _require_codes(revision, "published")
     if not revision.change_summary.strip():
         raise RevisionError("A revision needs a change summary before it is published.")

@@ -153,6 +153,7 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
     """The summary page; a finalized encounter's shows its snapshot and no form. An open
     one's says when its answers were given under an earlier revision than the one shown."""
     revision_changed = False
+    shown_fingerprint = None
     if not encounter.is_finalized:
         assessment = assessment or pathway.assess(encounter.answers)
         if form is None:
@@ -160,10 +161,12 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         revision = encounters.published_revision()
         summary = summary or encounters.shown_summary(encounter, assessment, revision)
         revision_changed = encounters.answered_on_earlier_revision(encounter, revision)
+        shown_fingerprint = encounters.summary_fingerprint(encounter, revision)
     context = {
         "encounter": encounter,
         "summary": summary or encounters.shown_summary(encounter),
         "revision_changed": revision_changed,
+        "shown_fingerprint": shown_fingerprint,
         "steps": _step_nav(encounter, assessment, None) if assessment else [],
         "complete": assessment is None or assessment.complete,
         "form": form,
@@ -286,7 +289,13 @@ def review(request, encounter_id):
             if not request.htmx:
                 return redirect(url)
             return push_url(_render_summary(request, encounter), url)
-    context = {"encounter": encounter, "form": form, "course": encounter.snapshot["course"]}
+    context = {
+        "encounter": encounter,
+        "form": form,
+        "course": encounter.snapshot["course"],
+        "reviews": encounter.snapshot.get("reviews", []),
+        "shown_fingerprint": encounters.reviews_fingerprint(encounter),
+    }
     return render(request, _partial_or_page(request, "guidance/review.html"), context)
 
 

@@ -19,10 +19,17 @@ from django.utils import timezone
 
 from guidance.content.models import Revision
 from guidance.encounters import summary
-from guidance.encounters.forms import STEP_FORMS, DecisionForm, ReviewForm
+from guidance.encounters.forms import (
+    BASELINE_FIELDS,
+    COURSE_FIELDS,
+    DECISIONS_WITH_COURSE,
+    STEP_FORMS,
+    DecisionForm,
+    ReviewForm,
+)
 from guidance.encounters.models import AccessLog, Encounter, Review
 from guidance.encounters.wording import STEP_TITLES
-from guidance.engine import ivig_review, pathway, tumour_risk
+from guidance.engine import fingerprints, ivig_review, pathway, tumour_risk
 
 # The encounter list's filter of courses whose review is due or overdue.
 REVIEW_DUE = "review_due"
@@ -267,22 +274,77 @@ def answered_on_earlier_revision(encounter, revision):
 
 REVISION_SHOWN_FIELD = "revision_shown"
 
+ANSWERS_CHANGED = (
+    "The answers changed in another tab or window after this summary was shown: the "
+    "summary below is now up to date, its doses included. Check it, then finalize again."
+)
 
-def _refuse_unseen_revision(form, data, revision):
-    # The decision form carries the revision number the summary showed; a revision published
-    # in between means the clinician would finalize a text they did not see.
+
+def shown_fingerprint(answers, revision, patient_reference=""):
+    """What a summary showed, as one string: the answers (and so every dose worked out from
+    them), the revision it followed and the patient it was for. The summary page posts it
+    with the decision; finalize refuses the decision when it no longer matches."""
+    return fingerprints.of(
+        {"answers": answers, "revision": revision.pk, "patient_reference": patient_reference}
+    )
+
+
+def summary_fingerprint(encounter, revision):
+    return shown_fingerprint(encounter.answers, revision, encounter.patient_reference)
+
+
+def _refuse_what_was_not_shown(form, data, encounter, revision):
+    """The decision form carries the revision number the summary showed, and the fingerprint
+    of the answers behind it: a revision published, or an answer changed in another tab,
+    since then means the clinician would finalize a text or a dose they did not see. Says
+    whether the decision was refused so."""
     if data.get(REVISION_SHOWN_FIELD) != str(revision.number):
         form.add_error(
             None,
             f"Revision {revision.number} of the guideline was published after this summary "
             "was shown, and the summary below now follows it: read it, then finalize again.",
         )
+    elif fingerprints.posted(data) != summary_fingerprint(encounter, revision):
+        form.add_error(None, ANSWERS_CHANGED)
+    else:
+        return False
+    return True
+
+
+def _typed(data, field):
+    value = data.get(field, "")
+    return value.strip()[:20] if isinstance(value, str) else ""
+
+
+def _course_no_longer_offered(form, data):
+    """A course typed while IVIG applied, posted once it no longer does (another tab changed
+    the answers), is not silently dropped: the refusal repeats what was typed, since the
+    fresh form has no course fields to keep it in. (Course fields posted to a summary that
+    never offered them are ignored, as the decision form does.)"""
+    if form.course_offered or data.get("decision") not in DECISIONS_WITH_COURSE:
+        return
+    typed = {field: _typed(data, field) for field in (*COURSE_FIELDS, *BASELINE_FIELDS)}
+    if not any(typed.values()):
+        return
+    course = (
+        f"{typed['ivig_g_per_kg'] or '?'} g/kg over {typed['ivig_days'] or '?'} days "
+        f"from {typed['course_start_date'] or '?'}"
+    )
+    if typed["baseline_scale"] or typed["baseline_score"]:
+        course += f", baseline {typed['baseline_scale']} {typed['baseline_score']}".rstrip()
+    form.add_error(
+        None,
+        f"IVIG no longer applies with the answers as they stand, so the IVIG course typed "
+        f"({course}) cannot be recorded with this decision. Note it if you still need it, "
+        "or change the answers if IVIG should apply, then finalize again.",
+    )
 
 
 def finalize(user, encounter_id, data):
     """Record the decision and store exactly what was shown; the encounter becomes read-only.
-    When the decision form has errors, or the summary shown followed an earlier revision than
-    the published one, nothing is stored, and the result says what to show."""
+    When the decision form has errors, or the summary shown is not the one the answers and
+    the published revision give now, nothing is stored, and the result says what to show:
+    the summary as it stands, with everything typed still in the form."""
     with transaction.atomic():
         encounter = get_for_owner(user, encounter_id, for_update=True)
         _require_open(encounter)
@@ -292,7 +354,8 @@ def finalize(user, encounter_id, data):
         form = decision_form(encounter, assessment, data)
         if not assessment.complete:
             form.add_error(None, "Answer every step before finalizing.")
-        _refuse_unseen_revision(form, data, revision)
+        if _refuse_what_was_not_shown(form, data, encounter, revision):
+            _course_no_longer_offered(form, data)
         if form.is_valid():
             _store_final(form.save(commit=False), assessment, revision, shown)
             AccessLog.record(user, encounter, AccessLog.Action.FINALIZED)
@@ -359,16 +422,33 @@ def review_form(user, encounter_id):
     return encounter, ReviewForm(encounter=encounter)
 
 
+def reviews_fingerprint(encounter):
+    """The reviews a review page showed as recorded so far: the review form posts it, and a
+    review recorded in between (in another tab) refuses the one written without seeing it."""
+    return fingerprints.of(encounter.snapshot.get("reviews", []))
+
+
+REVIEW_RECORDED_MEANWHILE = (
+    "Another review of this course was recorded after this page was shown (in another tab "
+    "or window): it is listed above. Check it, then record this review again if it is still "
+    "needed; what you typed is kept below."
+)
+
+
 def record_review(user, encounter_id, data):
     """Validate and append a review of the course; returns the encounter and the bound form,
     whose errors the review page shows again when it is not valid. The review as shown
     (its score change, and the pitfalls it makes high priority) joins the snapshot, so the
-    summary, print and PDF read it as they read the rest of the record."""
+    summary, print and PDF read it as they read the rest of the record. A review written
+    against fewer reviews than are recorded now is refused (`reviews_fingerprint`)."""
     with transaction.atomic():
-        # Under the row's lock: two reviews posted at once both land in the snapshot.
+        # Under the row's lock: two reviews posted at once both land in the snapshot, or the
+        # second is refused as written without seeing the first.
         encounter = get_for_owner(user, encounter_id, for_update=True)
         _require_course(encounter)
         form = ReviewForm(data, encounter=encounter)
+        if fingerprints.posted(data) != reviews_fingerprint(encounter):
+            form.add_error(None, REVIEW_RECORDED_MEANWHILE)
         if form.is_valid():
             review = form.save(commit=False)
             review.encounter = encounter

@@ -1,3 +1,3 @@
 """The clinical engine: the pathway's rules, doses, the DELTA-P score and screening schedule,
-and the IVIG course's review window. Plain Python over plain data: nothing of Django, nothing
+the IVIG course's review window, and the fingerprint of what a page showed (`fingerprints.py`). Plain Python over plain data: nothing of Django, nothing
 of the rest of the app (an import-linter contract holds it so)."""
