@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -104,8 +105,9 @@ class Backup:
 
 def restore(backup, restored_url):
     """A fresh database beside the source, and the dump restored into it."""
-    server, name = restored_url.rsplit("/", 1)
-    maintenance = f"--maintenance-db={server}/postgres"
+    address = urlsplit(restored_url)
+    name = address.path.lstrip("/")
+    maintenance = f"--maintenance-db={urlunsplit(address._replace(path='/postgres'))}"
     run_program("dropdb", maintenance, "--if-exists", name)
     run_program("createdb", maintenance, name)
     started = time.monotonic()
@@ -190,7 +192,8 @@ def main():
         backup = Backup(url, Path(scratch) / "lems.dump")
         results, elapsed, _ = run_load(options, environment, midway=backup.take)
         load = report_of(options, results, elapsed)
-        restored_url = f"{url}_restored"
+        source = urlsplit(url)
+        restored_url = urlunsplit(source._replace(path=f"{source.path}_restored"))
         restore_seconds = restore(backup, restored_url)
         comparison = compare(backup, restored_url)
         not_served = served(backup, restored_url)
