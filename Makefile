@@ -23,6 +23,7 @@ run: export DEBUG ?= true
 run: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py load_guideline
+	$(BIN)/python manage.py clearsessions
 	$(BIN)/python manage.py ensure_demo_accounts
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)

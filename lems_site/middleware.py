@@ -5,6 +5,7 @@ import logging
 import time
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 
 SESSION_RENEWED_AT = "renewed_at"
 RENEW_AFTER_SECONDS = 60
@@ -51,12 +52,18 @@ def idle_timeout(get_response):
 
     Saving a session renews its expiry (SESSION_COOKIE_AGE of inactivity); marking it
     modified once a minute gives the idle timeout without a database write per request.
+    Only a signed-in session: a cookie of an ended or made-up session must not make the
+    server write a new session row for each request that sends it.
     """
 
     def middleware(request):
         session = request.session
         now = int(time.time())
-        if session.session_key and now - session.get(SESSION_RENEWED_AT, 0) >= RENEW_AFTER_SECONDS:
+        if (
+            session.session_key
+            and SESSION_KEY in session
+            and now - session.get(SESSION_RENEWED_AT, 0) >= RENEW_AFTER_SECONDS
+        ):
             session[SESSION_RENEWED_AT] = now
         return get_response(request)
 

@@ -74,6 +74,7 @@ TEMPLATES = [
                 "guidance.context_processors.roles",
             ],
             "builtins": ["template_partials.templatetags.partials"],
+            "libraries": {"shown_to": "lems_site.shown_to"},
         },
     },
 ]
@@ -199,6 +200,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # every request, so a step costs no session write.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Sessions live in the database (Django's default, said here because it matters): every app
+# server on the one database shares them, a restart keeps them, and a form kept when a
+# session ended is taken once by deleting its row (lems_site/session_resume.py). Expired
+# rows are removed by `manage.py clearsessions` (README "Sessions").
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # A load balancer probes /healthz over plain HTTP: it must see 200, not a 301 to https,
 # whatever SECURE_SSL_REDIRECT says.

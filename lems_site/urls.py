@@ -6,7 +6,6 @@ from django.urls import path
 
 from guidance import views, views_fhir
 from lems_site import session_resume
-from lems_site.forms import SignInForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -26,13 +25,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     # Sign in and out only: there is no mail to reset a password by, and accounts are the
     # hospital's to manage (a superuser sets passwords in the admin; README "Accounts").
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=SignInForm),
-        name="login",
-    ),
+    # Signing in also applies a form sent after the session ended, for the same clinician
+    # only (lems_site/session_resume.py); no GET applies anything.
+    path("accounts/login/", session_resume.SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/resume/", session_resume.resume_post, name="resume_post"),
     path("accounts/keep-alive/", session_resume.keep_alive, name="keep_alive"),
     path("admin/", admin.site.urls),
 ]

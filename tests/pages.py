@@ -65,6 +65,12 @@ def controls(page, name):
     ]
 
 
+def shown_to(page):
+    """The proof an encounter page's form carries that it was shown to the signed-in user
+    (`{% shown_to encounter %}`): the first form's."""
+    return controls(page, "shown_to")[0]["value"]
+
+
 def asset_urls(page):
     """The stylesheets and scripts a page makes the browser fetch."""
     urls = []

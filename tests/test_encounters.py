@@ -150,8 +150,8 @@ def test_an_anonymous_visitor_is_sent_to_sign_in_and_nothing_changes(
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("login") + "?next=")
     else:
-        # A post is kept for after signing in (tests/test_session_ended.py); here, the
-        # sign-in form answers it, and shows nothing of the encounter.
+        # The sign-in form answers a signed-out post (kept only for the clinician whose
+        # session ended: tests/test_session_ended.py), and shows nothing of the encounter.
         assert response.status_code == 200
         assert 'action="/accounts/login/"' in response.content.decode()
         assert "MRN-0042" not in response.content.decode()

@@ -13,6 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from guidance import pathway
+from tests.pages import shown_to
 from tests.paths import as_shown
 from tests.test_summary import error_next_to, print_page, summary_page, text_of
 
@@ -312,22 +313,20 @@ def test_without_ivig_there_is_no_course_and_posted_fields_are_ignored(
 def test_a_decision_with_its_course_posted_after_the_session_ended_is_kept(
     clinician_client, clinician, ivig_encounter
 ):
+    proof = shown_to(summary_page(clinician_client, ivig_encounter))
     Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
     response = finalize(
-        clinician_client, ivig_encounter, **course(baseline_scale="qmg", baseline_score="18")
+        clinician_client,
+        ivig_encounter,
+        **course(baseline_scale="qmg", baseline_score="18"),
+        shown_to=proof,
     )
     assert "Your session ended" in response.content.decode()
     assert_not_finalized(ivig_encounter)
 
     response = clinician_client.post(
-        reverse("login"),
-        {
-            "username": clinician.username,
-            "password": "pw-for-tests-only",
-            "next": reverse("resume_post"),
-        },
+        reverse("login"), {"username": clinician.username, "password": "pw-for-tests-only"}
     )
-    response = clinician_client.get(reverse("resume_post"))
     assert response.status_code == 302
     ivig_encounter.refresh_from_db()
     assert ivig_encounter.is_finalized
