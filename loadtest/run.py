@@ -6,8 +6,8 @@ balancer. Each clinician sends its requests to the servers in turn, one request 
 sign-in page comes from one and the sign-in is posted to the other, and so on for the IVIG
 path (new encounter, five steps, the summary, finalize) again and again until the run's time
 is up; so sessions, CSRF tokens and the session-end resume must work across servers. On its
-second walk each clinician's session ends mid-step (its idle time passes) and its post is
-kept and applied after signing in again. With --kill-worker, one worker of the first server
+second walk each clinician's session ends mid-step (its idle time passes): its post is kept
+by one server and applied by signing in again on the other. With --kill-worker, one worker of the first server
 is SIGKILLed half-way through.
 
 Afterwards the database is checked, per server: every finalization a server acknowledged is
@@ -197,20 +197,22 @@ class Clinician:
         post must be applied and the clinician go on to the next step.
 
         The whole session-end resume is in this one function, as the app does it today: the
-        post answers the sign-in form (200), the sign-in leads to /accounts/resume/, whose
-        GET applies the post and leads to the next step. Should the sign-in apply the kept
-        post itself, its redirect goes straight to the next step; both are accepted.
+        step page is open (its form carries the signed `shown_to` proof of whom it was shown
+        to), the session's idle time passes, the post answers the sign-in form saying it is
+        kept, and the sign-in POST itself applies it and leads to the next step.
         """
         self.results.resume_tried()
+        path = f"/encounters/{encounter}/{step}/"
+        status, _, page, _ = self.request("GET", path)
+        shown = hidden_fields(page, path)
+        if status != 200 or not shown:
+            return False
         end_session_as_idle(self.cookies.get("sessionid", ""))
-        status, _, page, _ = self.request("POST", f"/encounters/{encounter}/{step}/", fields)
-        if status != 200 or b'id="session-ended"' not in page:
+        status, _, page, _ = self.request("POST", path, {**shown, **fields})
+        if status != 200 or b"what you sent is kept" not in page:
             return False
         next_url = re.search(rb'name="next" value="([^"]*)"', page)
         location = self.post_sign_in(page, html.unescape(next_url.group(1).decode()))
-        while location and location.startswith("/accounts/"):
-            status, location, _, _ = self.request("GET", location)
-            location = location if status == 302 else None
         applied = bool(location) and location.rstrip("/").endswith(f"/{encounter}/{next_step}")
         if applied:
             self.results.resume_applied()
