@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint demo-reset clean loadtest bench audit fuzz lighthouse fhir-proof
+.PHONY: run test lint demo-reset clean loadtest restore-drill bench audit fuzz lighthouse fhir-proof
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,10 +40,16 @@ lint: $(VENV)/.installed-dev
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Simulated clinicians against gunicorn on PostgreSQL (a throwaway cluster unless
-# DATABASE_URL names one). LOADTEST_ARGS e.g. "--clinicians 50 --duration 60 --kill-worker".
+# Simulated clinicians against two gunicorn servers on one PostgreSQL database (a throwaway
+# cluster unless DATABASE_URL names one). LOADTEST_ARGS e.g. "--clinicians 50 --duration 60
+# --kill-worker".
 loadtest: $(VENV)/.installed-dev
 	$(BIN)/python loadtest/run.py $(LOADTEST_ARGS)
+
+# The same load with pg_dump half-way, restored into a fresh database and compared, and the
+# restored encounters served. RESTORE_DRILL_ARGS e.g. "--clinicians 10 --duration 20".
+restore-drill: $(VENV)/.installed-dev
+	$(BIN)/python loadtest/restore_drill.py $(RESTORE_DRILL_ARGS)
 
 # Known vulnerabilities of every installed dependency (pip-audit, PyPI's advisories).
 audit: $(VENV)/.installed-dev

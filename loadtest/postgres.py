@@ -1,4 +1,10 @@
-"""A throwaway PostgreSQL cluster for a run, unless DATABASE_URL already names PostgreSQL."""
+"""A throwaway PostgreSQL cluster for a run, unless DATABASE_URL already names PostgreSQL;
+and the PostgreSQL programs (initdb, pg_dump, pg_restore, ...) of one installation.
+
+PGBIN names the directory of those programs (CI passes the one it found); without it, the
+newest /usr/lib/postgresql/<version>/bin, as CI chooses. pg_dump must be at least the
+server's version, so the drill's dump and restore come from the cluster's own installation.
+"""
 
 import contextlib
 import os
@@ -9,7 +15,9 @@ import tempfile
 from pathlib import Path
 
 
-def _binaries():
+def binaries():
+    if os.environ.get("PGBIN"):
+        return Path(os.environ["PGBIN"])
     found = sorted(
         Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name)
     )
@@ -43,21 +51,21 @@ def throwaway_cluster(database_url):
         _ensure_database(database_url)
         yield database_url
         return
-    binaries = _binaries()
+    programs = binaries()
     data = Path(tempfile.mkdtemp(prefix="lems-load-pg-"))
     if os.geteuid() == 0:
         shutil.chown(data, "postgres")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    _as_postgres([str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"])
+    _as_postgres([str(programs / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"])
     options = f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c max_connections=200"
-    _as_postgres([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(data / "log"), "-w",
+    _as_postgres([str(programs / "pg_ctl"), "-D", str(data), "-l", str(data / "log"), "-w",
                   "-o", options, "start"])  # fmt: skip
     try:
         url = f"postgres://postgres@127.0.0.1:{port}/lems_load"
         _ensure_database(url)
         yield url
     finally:
-        _as_postgres([str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"])
+        _as_postgres([str(programs / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"])
         shutil.rmtree(data, ignore_errors=True)
