@@ -52,9 +52,11 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db.models import Q
 from simple_history.utils import update_change_reason
 
 from guidance import revisions
+from guidance.checks import missing_codes
 from guidance.models import (
     Citation,
     Guideline,
@@ -179,15 +181,16 @@ class History:
                 self.delivered[kind][value] = _values(model, fields, record)
         self.had = {kind: set().union(*held.values()) for kind, held in self.held.items()}
 
-        statement_ids = list(statement_code)
+        statements = Statement.objects.filter(revision_id__in=revision_ids).values("pk")
+        statements_then = Statement.history.filter(revision_id__in=revision_ids).values("id")
         pairs = set(
-            StatementCitation.objects.filter(statement_id__in=statement_ids).values_list(
+            StatementCitation.objects.filter(statement_id__in=statements).values_list(
                 "statement_id", "citation_id"
             )
         ) | set(
-            StatementCitation.history.filter(statement_id__in=statement_ids).values_list(
-                "statement_id", "citation_id"
-            )
+            StatementCitation.history.filter(
+                Q(statement_id__in=statements) | Q(statement_id__in=statements_then)
+            ).values_list("statement_id", "citation_id")
         )
         # A citation renumbered since counts under each number it had: the link was had.
         self.links = {
@@ -260,33 +263,28 @@ def load_content(content):
     for revision in [published, draft]:
         if revision is not None:
             _deliver_needed(revision, seed, history, published, report)
-    if in_review is not None:
-        missing = [
-            code
-            for code in ALL_CODES
-            if code in seed.statements
-            and code not in in_review.statements.values_list("code", flat=True)
-        ]
-        if missing:
-            report.say(
-                f"Revision {in_review.number} is in review and lacks statements the pathway "
-                f"needs ({', '.join(missing)}): it cannot be published without them. Return "
-                "it to its editor and run load_guideline again."
-            )
+    if in_review is not None and (missing := missing_codes(in_review)):
+        report.say(
+            f"Revision {in_review.number} is in review and lacks statements the pathway "
+            f"needs ({', '.join(missing)}): it cannot be published without them. Return "
+            "it to its editor and run load_guideline again."
+        )
 
     # 2. What the release changes, through review.
     history = History(guideline)
     base = open_revision or published
     changes = _changes(seed, history, base, published, report)
-    if not changes:
-        return report
     described = "; ".join(change.describe() for change in changes)
     if in_review is not None:
-        report.say(
-            f"Revision {in_review.number} is in review: left unchanged. This release's "
-            f"changes wait for the next run of load_guideline, once it is published or "
-            f"returned to draft: {described}."
+        waiting = (
+            " This release's changes wait for the next run of load_guideline, once it is "
+            f"published or returned to draft: {described}."
+            if changes
+            else ""
         )
+        report.say(f"Revision {in_review.number} is in review: left unchanged.{waiting}")
+        return report
+    if not changes:
         return report
     if draft is None:
         draft = revisions.start_draft(guideline, None)
@@ -513,9 +511,9 @@ def _new_text(kind, key, values, history, base, published, report):
     ]
     if reworded:
         report.say(
-            f"Revision {base.number}: an editor is rewording {kind} {key} "
-            f"({', '.join(reworded)}) in this draft, so the release's new text was not put "
-            "in; it comes with the next draft, after this one is published."
+            f"Revision {base.number} has its own wording of {kind} {key} "
+            f"({', '.join(reworded)}), which an editor changed in it: the release's new text "
+            "was not put in. It comes with the next draft, after this revision is published."
         )
         return None
     return NewText(kind, key, {name: values[name] for name in pending})

@@ -423,11 +423,13 @@ def test_a_revision_in_review_is_left_unchanged_and_gets_the_release_once_return
     in_review.save()
     before = content_of(in_review)
     history = Statement.history.filter(revision_id=in_review.pk).count()
+    revision_history = in_review.history.count()
 
     output = load(release_changing(tmp_path, "ivig-duration", text=NEW_SCHEDULE))
 
     assert content_of(in_review) == before
     assert Statement.history.filter(revision_id=in_review.pk).count() == history
+    assert in_review.history.count() == revision_history
     assert missing_codes(published) == []  # the pathway has what it can show
     assert "Revision 2 is in review: left unchanged" in output
     assert "cannot be published without them" in output
@@ -499,7 +501,7 @@ def test_a_seed_text_an_editor_is_rewording_in_the_draft_is_left_to_the_editor(
     output = load(release_changing(tmp_path, "screening-schedule", text=NEW_SCHEDULE))
 
     assert draft.statements.get(code="screening-schedule").text == "The editor's own schedule."
-    assert "an editor is rewording statement screening-schedule (text)" in output
+    assert "has its own wording of statement screening-schedule (text)" in output
 
 
 def test_a_seed_text_the_reviewers_turned_down_is_not_proposed_again(
