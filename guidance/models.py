@@ -3,6 +3,8 @@
 them here under the app label `guidance`, and the migrations name them from here."""
 
 from guidance.content.models import (  # noqa: F401
+    EARLIEST_CITATION_YEAR,
+    EARLIEST_RELEASE_DATE,
     GUIDELINE_ATTRIBUTES,
     GUIDELINE_SLUG,
     LONG_TEXT,
@@ -21,10 +23,15 @@ from guidance.content.models import (  # noqa: F401
     StatementKind,
     Verification,
     _published_attribute,
-    doi_validator,
-    pmid_validator,
+    citations_stay_within_their_revision,
+    latest_release_date,
+    other_revisions_citation,
     published_revision_q,
+    validate_citation_year,
+    validate_doi,
     validate_not_future_year,
+    validate_pmid,
+    validate_release_date,
 )
 from guidance.encounters.models import (  # noqa: F401
     REVIEW_NOTE_MAX_LENGTH,

@@ -5,10 +5,12 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from django.core.management import call_command
+from django.db.models import Q
 
 from guidance.engine.pathway import ALL_CODES
-from guidance.models import Citation, Guideline, Section, Statement
+from guidance.models import Citation, Guideline, Section, Statement, StatementCitation
 
 CONTENT = Path(__file__).resolve().parent.parent / "guidance" / "content"
 SOURCE_LINES = (CONTENT / "lems-ivig-guideline.txt").read_text(encoding="utf-8").splitlines()
@@ -61,8 +63,12 @@ NEW_LOCAL_TEXT = {
 RELEASE_CODES = ["prednisone-established", "ivig-bridge-only", "delta-p", "screening-schedule"]
 
 
-def load():
-    call_command("load_guideline", verbosity=0, stdout=io.StringIO())
+def load(file=None):
+    """Run the loader as IT does; returns what it printed."""
+    out = io.StringIO()
+    options = {"file": file} if file else {}
+    call_command("load_guideline", verbosity=0, stdout=out, **options)
+    return out.getvalue()
 
 
 def citation_numbers(statement):
@@ -229,19 +235,35 @@ def test_an_editors_change_is_never_overwritten(guideline):
     assert Citation.objects.get(number=1).title == "Corrected title"
 
 
-def test_a_deleted_statement_is_restored(guideline):
+def test_a_statement_deleted_from_the_published_revision_is_not_added_back(guideline):
+    """What a revision lost stays lost: the check names it for an editor to restore through
+    a draft (the loader cannot tell a removal the team wanted from one it did not)."""
+    from django.core.checks import Error
+
+    from guidance.content.checks import statement_codes_present
+
     Statement.objects.get(code="ivig-duration").delete()
     load()
-    assert citation_numbers(Statement.objects.get(code="ivig-duration")) == [2, 5]
+    assert not Statement.objects.filter(code="ivig-duration").exists()
+    [error] = statement_codes_present(None)
+    assert isinstance(error, Error) and "ivig-duration" in error.msg
 
 
 def as_before_this_release(revision):
-    """Remove what this release adds, as a database loaded by the previous release lacks it."""
+    """Remove what this release adds, as a database loaded by the previous release lacks it:
+    its rows and their history records."""
+    statements = Statement.history.filter(code__in=RELEASE_CODES).values("id")
+    citations = Citation.history.filter(number__gte=10).values("id")
     revision.statements.filter(code__in=RELEASE_CODES).delete()
     revision.citations.filter(number__gte=10).delete()
+    StatementCitation.history.filter(
+        Q(statement_id__in=statements) | Q(citation_id__in=citations)
+    ).delete()
+    Statement.history.filter(code__in=RELEASE_CODES).delete()
+    Citation.history.filter(number__gte=10).delete()
 
 
-def test_a_release_adds_its_statements_to_the_published_revision_and_the_open_draft(
+def test_a_release_adds_the_statements_the_pathway_needs_to_the_published_revision_and_the_draft(
     guideline, editor
 ):
     from guidance.content.checks import missing_codes
@@ -257,14 +279,18 @@ def test_a_release_adds_its_statements_to_the_published_revision_and_the_open_dr
     assert set(missing_codes(published)) == set(RELEASE_CODES)
     history_before = set(Statement.history.values_list("history_id", flat=True))
 
-    load()
+    output = load()
 
     for revision in (published, draft):
         assert missing_codes(revision) == [], revision
         delta_p = revision.statements.get(code="delta-p")
         assert citation_numbers(delta_p) == [10, 11]
         assert {c.revision_id for c in delta_p.ordered_citations} == {revision.pk}
-        assert revision.citations.count() == 14
+    # Citation 14 is cited by none of them: the pathway does not need it, so it waits in the
+    # draft for review and clinicians see it once that is published.
+    assert sorted(published.citations.values_list("number", flat=True)) == list(range(1, 14))
+    assert draft.citations.count() == 14
+    assert "new citation 14" in output
     assert draft.statements.get(code="ivig-dose").text == "The editor's unfinished wording."
     assert Revision.objects.get(pk=draft.pk).status == "draft"
     # The history says where the rows came from: a release, not an editor.
@@ -296,3 +322,245 @@ def test_the_system_check_fails_when_a_code_the_engine_needs_is_missing(guidelin
     Statement.objects.filter(code="pitfall-plex-equal").delete()
     with pytest.raises(SystemCheckError, match="pitfall-plex-equal"):
         call_command("check")
+
+
+# --- IT runs the loader on an installation with history (issue 21, item 4) -----------------
+
+SEED_CHANGE = "Changed by load_guideline: seed content of a software release."
+NEW_SCHEDULE = (
+    "After a negative screen (CT of the thorax, then FDG-PET if it is negative), screen "
+    "again every 6 months for 2 years, starting at 3 months when the score is 3 or more."
+)
+
+
+def release_changing(tmp_path, code, **fields):
+    """The content file of a release that changes `code`'s seed fields."""
+    content = yaml.safe_load((CONTENT / "lems_ivig.yaml").read_text(encoding="utf-8"))
+    for section in content["sections"]:
+        for statement in section["statements"]:
+            if statement["code"] == code:
+                statement.update(fields)
+    path = tmp_path / "lems_ivig.yaml"
+    path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def publish_draft(draft, editor, reviewer):
+    from guidance.content.revisions import publish, submit_for_review
+
+    submit_for_review(draft, editor, "Reviewed change.")
+    return publish(draft, reviewer)
+
+
+def content_of(revision):
+    """Everything a revision holds, to compare before and after a run."""
+    return {
+        "revision": dict(
+            type(revision).objects.filter(pk=revision.pk).values("status", "change_summary")[0]
+        ),
+        "statements": list(revision.statements.order_by("code").values()),
+        "citations": list(revision.citations.order_by("number").values()),
+        "links": sorted(
+            StatementCitation.objects.filter(statement__revision=revision).values_list(
+                "statement__code", "citation__number", "order"
+            )
+        ),
+    }
+
+
+def test_a_citation_deleted_in_a_reviewed_revision_does_not_come_back(
+    guideline, draft, editor, reviewer
+):
+    from guidance.content.revisions import open_draft, published_revision, start_draft
+
+    risks = draft.statements.get(code="pitfall-ivig-risks")
+    risks.citation_links.all().delete()
+    draft.citations.get(number=6).delete()
+    publish_draft(draft, editor, reviewer)
+
+    output = load()
+
+    published = published_revision(guideline)
+    assert published.pk == draft.pk
+    assert not published.citations.filter(number=6).exists()
+    assert citation_numbers(published.statements.get(code="pitfall-ivig-risks")) == []
+    assert open_draft(guideline) is None  # nothing waits for review
+    assert "added 0 guidelines, 0 citations, 0 sections, 0 statements" in output
+    # Nor into the next draft.
+    next_draft = start_draft(guideline, editor)
+    load()
+    assert not next_draft.citations.filter(number=6).exists()
+
+
+def test_a_citation_link_removed_in_a_reviewed_revision_does_not_come_back(
+    guideline, draft, editor, reviewer
+):
+    from guidance.content.revisions import open_draft, published_revision
+
+    draft.statements.get(code="ivig-dose").citation_links.filter(citation__number=5).delete()
+    publish_draft(draft, editor, reviewer)
+
+    load()
+
+    published = published_revision(guideline)
+    assert citation_numbers(published.statements.get(code="ivig-dose")) == [2]
+    assert open_draft(guideline) is None
+
+
+def test_a_revision_in_review_is_left_unchanged_and_gets_the_release_once_returned(
+    guideline, editor, reviewer, tmp_path
+):
+    """Submitted under the previous release, in review when IT runs this one."""
+    from guidance.content.checks import missing_codes
+    from guidance.content.revisions import published_revision, return_to_editor, start_draft
+    from guidance.models import Revision
+
+    published = published_revision(guideline)
+    as_before_this_release(published)
+    in_review = start_draft(guideline, editor)
+    in_review.change_summary = "Reworded the bridging statement."
+    in_review.status = Revision.Status.IN_REVIEW
+    in_review.save()
+    before = content_of(in_review)
+    history = Statement.history.filter(revision_id=in_review.pk).count()
+    revision_history = in_review.history.count()
+
+    output = load(release_changing(tmp_path, "ivig-duration", text=NEW_SCHEDULE))
+
+    assert content_of(in_review) == before
+    assert Statement.history.filter(revision_id=in_review.pk).count() == history
+    assert in_review.history.count() == revision_history
+    assert missing_codes(published) == []  # the pathway has what it can show
+    assert "Revision 2 is in review: left unchanged" in output
+    assert "cannot be published without them" in output
+    assert "new seed text of statement ivig-duration" in output
+    assert Revision.objects.count() == 2  # no second open draft
+
+    return_to_editor(in_review, reviewer, "Wait for the release.")
+    output = load(release_changing(tmp_path, "ivig-duration", text=NEW_SCHEDULE))
+    assert missing_codes(in_review) == []
+    assert in_review.statements.get(code="ivig-duration").text == NEW_SCHEDULE
+    assert in_review.citations.count() == 14
+    assert published.statements.get(code="ivig-duration").text != NEW_SCHEDULE
+
+
+def test_a_changed_seed_text_lands_in_a_new_draft_not_in_the_published_revision(
+    guideline, tmp_path
+):
+    from guidance.content.revisions import open_draft, published_revision
+    from guidance.models import Revision
+
+    published = published_revision(guideline)
+    shown = published.statements.get(code="screening-schedule").text
+    release = release_changing(tmp_path, "screening-schedule", text=NEW_SCHEDULE)
+
+    output = load(release)
+
+    assert published.statements.get(code="screening-schedule").text == shown
+    draft = open_draft(guideline)
+    assert (draft.number, draft.status, draft.drafted_by) == (2, "draft", None)
+    statement = draft.statements.get(code="screening-schedule")
+    assert statement.text == NEW_SCHEDULE
+    assert citation_numbers(statement) == [10, 12, 13]
+    latest = statement.history.first()
+    assert (latest.history_type, latest.history_change_reason) == ("~", SEED_CHANGE)
+    reasons = Revision.history.filter(id=draft.pk).values_list("history_change_reason", flat=True)
+    assert set(reasons) >= {
+        "Draft started by load_guideline: seed content of a software release.",
+        "Content changed by load_guideline: seed content of a software release.",
+    }
+    assert "Revision 2 (draft) holds this release's changes" in output
+    assert "new seed text of statement screening-schedule (text)" in output
+    # The other statements are a plain copy of the published revision.
+    assert draft.statements.exclude(text__in=published.statements.values("text")).count() == 1
+
+
+def test_a_changed_seed_text_lands_in_the_open_draft_beside_the_editors_work(
+    guideline, draft, tmp_path
+):
+    from guidance.models import Revision
+
+    bridge = draft.statements.get(code="ivig-when-bridge")
+    bridge.text = "The editor's unfinished wording."
+    bridge.save()
+
+    load(release_changing(tmp_path, "screening-schedule", text=NEW_SCHEDULE))
+
+    assert draft.statements.get(code="screening-schedule").text == NEW_SCHEDULE
+    assert draft.statements.get(code="ivig-when-bridge").text == "The editor's unfinished wording."
+    assert Revision.objects.count() == 2
+
+
+def test_a_seed_text_an_editor_is_rewording_in_the_draft_is_left_to_the_editor(
+    guideline, draft, tmp_path
+):
+    schedule = draft.statements.get(code="screening-schedule")
+    schedule.text = "The editor's own schedule."
+    schedule.save()
+
+    output = load(release_changing(tmp_path, "screening-schedule", text=NEW_SCHEDULE))
+
+    assert draft.statements.get(code="screening-schedule").text == "The editor's own schedule."
+    assert "has its own wording of statement screening-schedule (text)" in output
+
+
+def test_a_seed_text_the_reviewers_turned_down_is_not_proposed_again(
+    guideline, editor, reviewer, tmp_path
+):
+    from guidance.content.revisions import open_draft
+
+    release = release_changing(tmp_path, "screening-schedule", text=NEW_SCHEDULE)
+    load(release)
+    draft = open_draft(guideline)
+    schedule = draft.statements.get(code="screening-schedule")
+    schedule.text = Statement.objects.get(code="screening-schedule", revision__number=1).text
+    schedule.save()
+    publish_draft(draft, editor, reviewer)
+
+    load(release)
+
+    assert open_draft(guideline) is None
+
+
+def test_a_release_with_a_changed_seed_text_run_twice_changes_nothing_the_second_time(
+    guideline, tmp_path
+):
+    from guidance.models import Revision
+
+    release = release_changing(tmp_path, "screening-schedule", text=NEW_SCHEDULE)
+    load(release)
+    before = {
+        model.__name__: model.history.count()
+        for model in (Revision, Section, Citation, Statement, StatementCitation)
+    }
+
+    output = load(release)
+
+    assert {
+        model.__name__: model.history.count()
+        for model in (Revision, Section, Citation, Statement, StatementCitation)
+    } == before
+    assert output.strip() == (
+        "Guideline loaded: added 0 guidelines, 0 citations, 0 sections, 0 statements, "
+        "0 citation links, 0 changes."
+    )
+
+
+def test_a_fresh_database_gets_the_whole_seed_as_published_revision_1(guideline):
+    from guidance.models import Revision
+
+    # Children first: statements protect their sections, links their citations.
+    for model in (StatementCitation, Statement, Citation, Section, Revision, Guideline):
+        model.objects.all().delete()
+        model.history.all().delete()
+
+    load()
+
+    [revision] = Revision.objects.all()
+    assert (revision.number, revision.status) == (1, "published")
+    assert revision.statements.count() == 34
+    assert revision.citations.count() == 14
+    assert revision.sections.count() == Section.objects.count()
+    assert citation_numbers(revision.statements.get(code="screening-schedule")) == [10, 12, 13]
+    reasons = set(Statement.history.values_list("history_change_reason", flat=True))
+    assert reasons == {"Added by load_guideline: seed content of a software release."}

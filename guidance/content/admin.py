@@ -27,6 +27,7 @@ from guidance.content.models import (
     Section,
     Statement,
     StatementCitation,
+    other_revisions_citation,
 )
 from guidance.engine import fingerprints
 
@@ -239,8 +240,25 @@ class CitationAdmin(RevisionContentAdmin):
         return super().get_search_results(request, queryset, search_term)
 
 
+class StatementCitationFormSet(forms.BaseInlineFormSet):
+    """A statement cites only its own revision's citations. The model's check needs the
+    statement saved; on the add form it is not yet, so the formset checks against the
+    revision the form chose, and says so next to the citation."""
+
+    def clean(self):
+        super().clean()
+        revision = self.instance.revision if self.instance.revision_id else None
+        for form in self.forms:
+            citation = getattr(form, "cleaned_data", {}).get("citation")
+            if citation is None or self.can_delete and self._should_delete_form(form):
+                continue
+            if message := other_revisions_citation(revision, citation):
+                form.add_error("citation", message)
+
+
 class StatementCitationInline(DraftOnlyMixin, admin.StackedInline):
     model = StatementCitation
+    formset = StatementCitationFormSet
     autocomplete_fields = ["citation"]
     fields = ["order", "citation"]
     extra = 0

@@ -39,8 +39,8 @@ def statement_codes_present(app_configs, **kwargs):
             messages.append(
                 Error(
                     f"The pathway can show statements {revision} lacks: {', '.join(missing)}.",
-                    hint="Run `python manage.py load_guideline`, "
-                    "or restore the statements in the admin.",
+                    hint="Run `python manage.py load_guideline` (it adds what a release "
+                    "brings), or restore what a revision removed through a draft in the admin.",
                     id="guidance.E001",
                 )
             )

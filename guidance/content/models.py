@@ -1,23 +1,79 @@
 """The guideline's content: guideline, revisions, sections, statements and citations, each
 with its history (editors change them in a draft; a reviewer publishes)."""
 
+import datetime
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-doi_validator = RegexValidator(
-    r"^10\.\d{4,9}/\S+$",
-    "Enter a DOI shaped 10.NNNN/suffix, e.g. 10.1002/14651858.CD003279.pub3.",
-)
-pmid_validator = RegexValidator(r"^\d{1,9}$", "A PubMed ID is digits only, e.g. 21328260.")
+
+def validate_doi(doi):
+    """A DOI as doi.org resolves it: ASCII only, "10." then the registrant's digits, a slash
+    and a suffix (a lookalike character pasted from a PDF would make a dead link)."""
+    if not doi.isascii():
+        raise ValidationError(
+            "A DOI holds ASCII characters only (letters a-z, digits 0-9 and signs such as "
+            ". / - _ ( )): retype the character pasted from elsewhere."
+        )
+    if not re.fullmatch(r"10\.[0-9]{4,9}/[!-~]+", doi):
+        raise ValidationError(
+            'Enter a DOI shaped 10.NNNN/suffix: it starts with "10.", '
+            "e.g. 10.1002/14651858.CD003279.pub3."
+        )
+
+
+def validate_pmid(pmid):
+    """Digits 0-9 only: PubMed does not read another script's digits ("٢١٣" or fullwidth)."""
+    if not re.fullmatch(r"[0-9]{1,9}", pmid):
+        raise ValidationError(
+            "A PubMed ID is digits only, 0-9 (not another script's digits), e.g. 21328260."
+        )
 
 
 def validate_not_future_year(year):
     if year > timezone.now().year:
         raise ValidationError(f"The year {year} is in the future.")
+
+
+# The oldest year a citation may have: older is a typing slip (the first journals are 1665;
+# nothing this guideline could cite is older than 1800).
+EARLIEST_CITATION_YEAR = 1800
+
+
+def validate_citation_year(year):
+    if year < EARLIEST_CITATION_YEAR:
+        raise ValidationError(
+            f"Enter the year of publication, {EARLIEST_CITATION_YEAR} or later (not {year})."
+        )
+
+
+# A guideline's release date: not before 1950 (evidence-based guidelines are younger; an
+# earlier date is a typing slip such as 0001) and not more than a year ahead (a release is
+# planned, not dated 9999).
+EARLIEST_RELEASE_DATE = datetime.date(1950, 1, 1)
+
+
+def latest_release_date():
+    today = timezone.localdate()
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + 1, day=28)
+
+
+def validate_release_date(day):
+    latest = latest_release_date()
+    if not EARLIEST_RELEASE_DATE <= day <= latest:
+        raise ValidationError(
+            f"Enter a date between {EARLIEST_RELEASE_DATE:%d %B %Y} and a year from today "
+            f"({latest:%d %B %Y})."
+        )
 
 
 # Limits on free text, as long as a reader would expect each to be: a field longer than
@@ -111,7 +167,7 @@ class Revision(models.Model):
     disclaimer = models.TextField(max_length=SHORT_TEXT)
     developer = models.CharField(max_length=200, blank=True)
     funding = models.CharField(max_length=200, blank=True)
-    release_date = models.DateField(null=True, blank=True)
+    release_date = models.DateField(null=True, blank=True, validators=[validate_release_date])
     drafted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -201,13 +257,13 @@ class Citation(models.Model):
     title = models.CharField(max_length=500)
     journal = models.CharField(max_length=200, blank=True)
     year = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[validate_not_future_year]
+        null=True, blank=True, validators=[validate_citation_year, validate_not_future_year]
     )
     volume = models.CharField(max_length=20, blank=True)
     issue = models.CharField(max_length=20, blank=True)
     pages = models.CharField(max_length=30, blank=True)
-    doi = models.CharField("DOI", max_length=200, blank=True, validators=[doi_validator])
-    pmid = models.CharField("PMID", max_length=9, blank=True, validators=[pmid_validator])
+    doi = models.CharField("DOI", max_length=200, blank=True, validators=[validate_doi])
+    pmid = models.CharField("PMID", max_length=9, blank=True, validators=[validate_pmid])
     url = models.URLField("URL", blank=True)
     note = models.TextField(
         blank=True, max_length=SHORT_TEXT, help_text="For editors: how sure we are of this record."
@@ -374,10 +430,47 @@ class StatementCitation(models.Model):
     def __str__(self):
         return f"{self.statement.code} cites [{self.citation.number}]"
 
+    def save(self, *args, **kwargs):
+        # The last guard for code that skips the forms (the shell, a data fix): a link across
+        # revisions would make "Start a draft" fail, and show one revision another's source.
+        if message := other_revisions_citation(self.statement.revision, self.citation):
+            raise ValidationError({"citation": message})
+        super().save(*args, **kwargs)
+
     def clean(self):
-        if (
-            self.statement_id
-            and self.citation_id
-            and self.statement.revision_id != self.citation.revision_id
-        ):
-            raise ValidationError({"citation": "The citation belongs to another revision."})
+        if not (self.statement_id and self.citation_id):
+            return
+        if message := other_revisions_citation(self.statement.revision, self.citation):
+            raise ValidationError({"citation": message})
+
+
+def other_revisions_citation(revision, citation):
+    """Why a statement of `revision` may not cite `citation`, or None when it may: a
+    statement cites only the citations of its own revision."""
+    if revision is None or citation.revision_id == revision.pk:
+        return None
+    return (
+        f"Citation {citation.number} belongs to revision {citation.revision.number}, not to "
+        f"this statement's revision {revision.number}: choose revision {revision.number}'s "
+        f"citation {citation.number}."
+    )
+
+
+@receiver(m2m_changed, sender=Statement.citations.through)
+def citations_stay_within_their_revision(sender, instance, action, reverse, pk_set, **kwargs):
+    """`statement.citations.add(...)` writes links without `save`: the same check."""
+    if action != "pre_add" or not pk_set:
+        return
+    if reverse:  # citation.statements.add(statement, ...)
+        pairs = [
+            (statement.revision, instance)
+            for statement in Statement.objects.filter(pk__in=pk_set).select_related("revision")
+        ]
+    else:
+        pairs = [
+            (instance.revision, citation)
+            for citation in Citation.objects.filter(pk__in=pk_set).select_related("revision")
+        ]
+    for revision, citation in pairs:
+        if message := other_revisions_citation(revision, citation):
+            raise ValidationError({"citation": message})

@@ -4,6 +4,8 @@ Plain functions over the models, no request: the admin's buttons call them, and 
 `RevisionError` (with a message fit for the editor) means nothing was changed.
 """
 
+import logging
+
 from django.db import transaction
 from django.db.models import Max, Prefetch
 from django.utils import timezone
@@ -63,6 +65,9 @@ STATEMENT_DIFF_FIELDS = (
 )
 
 
+logger = logging.getLogger(__name__)
+
+
 class RevisionError(Exception):
     """A workflow step refused; the message says why, in the editor's words."""
 
@@ -102,7 +107,13 @@ def start_draft(guideline, user):
 
 
 def copy_content(source, target):
-    """Copy sections, citations, statements and their citation links of `source`."""
+    """Copy sections, citations, statements and their citation links of `source`.
+
+    A link or section of another revision (data from before the models refused them) is
+    mapped to the copy's own row of the same number (citation) or order (section), else
+    the link is dropped and the section copied too: logged, never a failure, so a draft can
+    always be started.
+    """
     sections = {}
     for section in source.sections.all():
         sections[section.pk] = Section.objects.create(
@@ -115,16 +126,55 @@ def copy_content(source, target):
             number=citation.number,
             **{field: getattr(citation, field) for field in CITATION_FIELDS},
         )
-    for statement in source.statements.prefetch_related("citation_links"):
+    by_number = {citation.number: citation for citation in citations.values()}
+    links = StatementCitation.objects.select_related("citation")
+    statements = source.statements.select_related("section").prefetch_related(
+        Prefetch("citation_links", queryset=links)
+    )
+    for statement in statements:
         copy = Statement.objects.create(
             revision=target,
-            section=sections[statement.section_id],
+            section=_copied_section(statement, sections, target),
             **{field: getattr(statement, field) for field in STATEMENT_FIELDS},
         )
+        cited = set()
         for link in statement.citation_links.all():
-            StatementCitation.objects.create(
-                statement=copy, citation=citations[link.citation_id], order=link.order
-            )
+            citation = citations.get(link.citation_id)
+            if citation is None:
+                citation = by_number.get(link.citation.number)
+                logger.warning(
+                    "Revision %s: %s cited citation %s of revision %s; the copy in revision %s %s.",
+                    source.number,
+                    statement.code,
+                    link.citation.number,
+                    link.citation.revision_id,
+                    target.number,
+                    "cites its own citation of that number" if citation else "drops the link",
+                )
+            if citation is None or citation.pk in cited:
+                continue
+            cited.add(citation.pk)
+            StatementCitation.objects.create(statement=copy, citation=citation, order=link.order)
+
+
+def _copied_section(statement, sections, target):
+    """The copy of the statement's section; for a section of another revision, the copy's
+    section of the same order, else a copy of that section at the end."""
+    if statement.section_id in sections:
+        return sections[statement.section_id]
+    section = statement.section
+    logger.warning(
+        "Revision %s: %s sat in a section of another revision; the copy keeps it in its own.",
+        statement.revision.number,
+        statement.code,
+    )
+    same_order = next((copy for copy in sections.values() if copy.order == section.order), None)
+    if same_order is not None:
+        return same_order
+    last = max((copy.order for copy in sections.values()), default=0)
+    fields = {field: getattr(section, field) for field in SECTION_FIELDS if field != "order"}
+    sections[section.pk] = Section.objects.create(revision=target, order=last + 1, **fields)
+    return sections[section.pk]
 
 
 def _require_status(revision, status, doing):
