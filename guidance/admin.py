@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from guidance import revisions
+from guidance.forms import PlainTextForm, PlainTextModelForm
 from guidance.models import (
     GUIDELINE_ATTRIBUTES,
     GUIDELINE_SLUG,
@@ -29,10 +30,13 @@ from guidance.models import (
     Statement,
     StatementCitation,
 )
+from lems_site.forms import AdminSignInForm
 
 admin.site.site_header = "LEMS IVIG pathway: guideline editors"
 admin.site.site_title = "LEMS IVIG editors"
 admin.site.index_title = "Guideline content"
+# The admin's sign-in refuses an over-long user name as the main one does (no 500).
+admin.site.login_form = AdminSignInForm
 
 
 def is_id(value):
@@ -168,7 +172,7 @@ class RevisionListFilter(admin.SimpleListFilter):
             }
 
 
-class RevisionContentForm(forms.ModelForm):
+class RevisionContentForm(PlainTextModelForm):
     def _get_validation_exclusions(self):
         # The revision is read-only once set, yet "code/number/order unique per revision"
         # must still be checked, or a duplicate reaches the database as a 500.
@@ -284,7 +288,7 @@ class StatementAdmin(RevisionContentAdmin):
         return ["revision", "code"] if obj else []
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(PlainTextForm, forms.Form):
     review_comment = forms.CharField(
         required=False,
         max_length=SHORT_TEXT,
@@ -318,6 +322,7 @@ class RevisionAdmin(GuardedHistoryAdmin):
         "published_at",
         "created_at",
     ]
+    form = PlainTextModelForm
     change_form_template = "admin/guidance/revision/change_form.html"
     change_list_template = "admin/guidance/revision/change_list.html"
 

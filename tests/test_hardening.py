@@ -577,12 +577,14 @@ def test_the_password_pages_are_off(clinician_client, address):
     assert clinician_client.post(address, {"email": "a@b.example"}).status_code == 404
 
 
+@pytest.mark.parametrize("sign_in", ["login", "admin:login"])
+@pytest.mark.parametrize("length", [256, 300])
 def test_an_over_long_user_name_is_refused_by_the_form_and_never_reaches_the_lockout_record(
-    db,
+    db, sign_in, length
 ):
     from axes.models import AccessAttempt
 
-    response = Client().post(reverse("login"), {"username": "x" * 300, "password": "wrong"})
+    response = Client().post(reverse(sign_in), {"username": "x" * length, "password": "wrong"})
     assert response.status_code == 200
     assert "at most 150 characters" in response.content.decode()
     # The failed-attempt record holds 255 characters: PostgreSQL refused a longer name.
