@@ -129,7 +129,7 @@ LOGGING = {
     "formatters": {
         "plain": {
             "()": "lems_site.log_format.OneLineFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
         },
     },
     "handlers": {
