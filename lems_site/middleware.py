@@ -9,28 +9,50 @@ from django.contrib.auth import SESSION_KEY
 
 SESSION_RENEWED_AT = "renewed_at"
 RENEW_AFTER_SECONDS = 60
+# The request's attribute naming the encounters whose data the answer shows.
+ENCOUNTERS_SHOWN = "encounters_shown"
 
 
 access_logger = logging.getLogger("lems_site.access")
 
 
+def shows_patient_data(request, encounters):
+    """Names `encounters` (each an encounter or its id) in this request's access line, with
+    the user: the record of who read which patient's data, one line per page or fragment.
+
+    A page that lists encounters calls it even with none, so its line says `encounters=-`.
+    """
+    shown = request.__dict__.setdefault(ENCOUNTERS_SHOWN, [])
+    for encounter in encounters:
+        encounter_id = str(getattr(encounter, "pk", encounter))
+        if encounter_id not in shown:
+            shown.append(encounter_id)
+
+
 def access_log(get_response):
-    """One line per request: method, path, status, milliseconds.
+    """One line per request: method, path, status, milliseconds; and for a page or fragment
+    showing patient data, the user's id and the encounters' ids (`shows_patient_data`).
 
     The path only: a query string could carry what a user typed, and no patient reference
-    belongs in a log (none is ever in a path: searches are posted).
+    belongs in a log (none is ever in a path: searches are posted). Ids, never a patient
+    reference: the access line is read by IT, who need not know whose record it was.
     """
 
     def middleware(request):
         started = time.perf_counter()
         response = get_response(request)
-        access_logger.info(
-            "%s %s %s %dms",
+        line = "%s %s %s %dms"
+        values = [
             request.method,
             request.path,
             response.status_code,
             (time.perf_counter() - started) * 1000,
-        )
+        ]
+        shown = request.__dict__.get(ENCOUNTERS_SHOWN)
+        if shown is not None:
+            line += " user=%s encounters=%s"
+            values += [request.user.pk, ",".join(shown) or "-"]
+        access_logger.info(line, *values)
         return response
 
     return middleware

@@ -120,13 +120,18 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if PROXY_COUNT else ["REMOTE_ADDR"]
 )
 
-# Errors of requests (their tracebacks) and one access line per request go to stderr, where
-# the service manager or container runtime collects them; README "Logs" shows the format.
+# Errors of requests (their tracebacks), one access line per request, and every other
+# warning (sign-in lockouts, refused hosts and CSRF tokens) go to stderr, where the service
+# manager or container runtime collects them; README "Logs" shows the format. The formatter
+# escapes control characters, so no path or user name can forge a line.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {
+            "()": "lems_site.log_format.OneLineFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
     },
     "handlers": {
         "stderr": {
@@ -135,7 +140,12 @@ LOGGING = {
             "formatter": "plain",
         },
     },
+    # Warnings of any library (django-axes names the user name it locks out) in the same
+    # format, never Python's bare last-resort output.
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
     "loggers": {
+        # In place of Django's own console handler, which writes messages unescaped.
+        "django": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
         "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
         "lems_site.access": {
             "handlers": ["stderr"],

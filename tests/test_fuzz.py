@@ -1,12 +1,14 @@
-"""Hypothesis-generated requests to every form: the steps, finalize, the encounter search,
-sign-in, and the editors' admin (content forms, revision workflow, history revert, list
-filters). Never a 500, never a change to a finalized encounter, and nothing an editor posts
-changes the published content. The number of inputs tried is printed at the end of the run.
+"""Hypothesis-generated requests to every form: the steps, finalize, the course review, the
+encounter search, sign-in, and the editors' admin (content forms, revision workflow, history
+revert, list filters). Never a 500, never a change to a finalized encounter, nothing an
+editor posts changes the published content, and no control character reaches stored free
+text. The number of inputs tried is printed at the end of the run.
 
 CI tries FUZZ_EXAMPLES (default 60) inputs per test; `make fuzz` tries many more.
 """
 
 import contextlib
+import datetime
 import os
 
 import pytest
@@ -18,15 +20,22 @@ from hypothesis import strategies as st
 
 from guidance.content.revisions import submit_for_review
 from guidance.engine import pathway
-from guidance.models import Citation, Encounter, Revision, Section, Statement
+from guidance.models import Citation, Encounter, Review, Revision, Section, Statement
+from lems_site.plain_text import PlainTextValidator
 from tests.paths import as_shown
+from tests.test_ivig_review import reviews_shown
 
 FIELDS = [field for fields in pathway.STEP_FIELDS.values() for field in fields]
 DECISION_FIELDS = ["decision", "decision_reason", "decision_note", "dose_basis"]
 KNOWN_VALUES = [value for values in pathway.CHOICES.values() for value in values]
 
+# Text with the control characters free text refuses (issue 21), among ordinary ones.
+CONTROL_MIX = "ab 1-\t\n\r\x1b\x00\x07\x7f\x85\x9b\u2028\u2029\u202e\u2066"
+with_controls = st.text(alphabet=st.sampled_from(CONTROL_MIX), min_size=1, max_size=12)
+
 values = st.one_of(
     st.sampled_from(KNOWN_VALUES),
+    with_controls,
     st.text(max_size=40),
     st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=10),
     st.sampled_from(["30", "250", "29.9", "250.1", "nan", "inf", "-0", "1e309", "", " "]),
@@ -38,6 +47,9 @@ values = st.one_of(
 field_names = st.one_of(st.sampled_from(FIELDS + DECISION_FIELDS), st.text(max_size=20))
 # A field may be missing, given once, or repeated with several values.
 posts = st.dictionaries(field_names, st.lists(values, min_size=1, max_size=3), max_size=8)
+
+ONE_LINE = PlainTextValidator(one_line=True)
+LINES = PlainTextValidator(one_line=False)
 
 FUZZ = settings(
     max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),
@@ -74,6 +86,7 @@ def test_no_step_post_ends_in_a_500(clinician, guideline, step, make_encounter, 
         assert response.status_code in (200, 302), response.status_code
         encounter.refresh_from_db()
         pathway.validate(encounter.answers)  # whatever was saved is a valid answer set
+        ONE_LINE(encounter.patient_reference)  # and holds no control character
 
     fuzz()
 
@@ -90,6 +103,45 @@ def test_no_finalize_post_ends_in_a_500(clinician, guideline, make_encounter, iv
         assert response.status_code in (200, 302), response.status_code
         encounter.refresh_from_db()
         assert (response.status_code == 302) == (encounter.status == "finalized")
+        LINES(encounter.decision_note)
+
+    fuzz()
+
+
+REVIEW_FIELDS = ["review_date", "score", "adverse_events", "response", "plan", "note"]
+REVIEW_VALUES = st.one_of(
+    values,
+    st.sampled_from(["improved", "no_change", "worse", "stop", "other", "thrombosis", "12"]),
+    st.just(datetime.date.today().isoformat()),
+)
+
+
+def test_no_course_review_post_ends_in_a_500(clinician, guideline, make_encounter, ivig_answers):
+    encounter = make_encounter(answers=ivig_answers, status="complete")
+    client = Client()
+    client.force_login(clinician)
+    course = {"ivig_g_per_kg": "2.0", "ivig_days": "5"}
+    course |= {"course_start_date": datetime.date.today().isoformat()}
+    course |= {"baseline_scale": "qmg", "baseline_score": "18"}
+    finalized = client.post(
+        reverse("finalize", args=[encounter.pk]),
+        as_shown({"decision": "followed", "dose_basis": "actual", **course}, encounter),
+    )
+    assert finalized.status_code == 302
+    url = reverse("review", args=[encounter.pk])
+    # The page's fingerprint of the reviews shown, so the fuzzed fields reach validation.
+    shown = {"shown_fingerprint": [reviews_shown(encounter)]}
+    names = st.one_of(st.sampled_from(REVIEW_FIELDS), st.text(max_size=12))
+    reviews = st.dictionaries(names, st.lists(REVIEW_VALUES, min_size=1, max_size=3), max_size=7)
+
+    @FUZZ
+    @given(data=reviews, htmx=st.booleans())
+    def fuzz(data, htmx):
+        with rolled_back():
+            response = post(client, url, {**shown, **data}, htmx)
+            assert response.status_code in (200, 302), response.status_code
+            for note in Review.objects.filter(encounter=encounter).values_list("note", flat=True):
+                LINES(note)
 
     fuzz()
 
@@ -195,6 +247,27 @@ def published_content():
     )
 
 
+# The editors' free text: one line (True) or several.
+CONTENT_TEXT = {
+    Section: {"title": True, "part": True, "intro": False},
+    Citation: {"authors": True, "title": True, "journal": True, "volume": True, "issue": True},
+    Statement: {"text": False, "verification_note": False},
+    Revision: {"change_summary": False, "title": True, "scope_note": False, "disclaimer": False},
+}
+CONTENT_TEXT[Citation] |= {"pages": True, "doi": True, "url": True, "note": False}
+CONTENT_TEXT[Revision] |= {"developer": True, "funding": True, "review_comment": False}
+
+
+def assert_plain_content(draft):
+    """No control character reached the draft's text, whatever was posted."""
+    for model, fields in CONTENT_TEXT.items():
+        rows = model.objects.filter(pk=draft.pk) if model is Revision else model.objects
+        rows = rows if model is Revision else rows.filter(revision=draft)
+        for row in rows.values(*fields):
+            for field, one_line in fields.items():
+                (ONE_LINE if one_line else LINES)(row[field])
+
+
 @contextlib.contextmanager
 def rolled_back():
     """Each input starts from the same database: whatever it saved is undone after it."""
@@ -282,6 +355,7 @@ def test_no_admin_form_post_ends_in_a_500_or_changes_published_content(editor_cl
             response = post(editor_client, url, data, htmx=False)
             assert response.status_code in (200, 302, 400, 403, 404), response.status_code
             assert published_content() == before
+            assert_plain_content(draft)
 
     fuzz()
 
@@ -299,6 +373,7 @@ def test_no_review_post_ends_in_a_500(draft, editor, reviewer):
         with rolled_back():
             response = post(client, url, data, htmx=False)
             assert response.status_code in (200, 302, 400), response.status_code
+            assert_plain_content(draft)
 
     fuzz()
 

@@ -30,10 +30,14 @@ from guidance.content.models import (
     other_revisions_citation,
 )
 from guidance.engine import fingerprints
+from lems_site.forms import AdminSignInForm
+from lems_site.plain_text import PlainTextForm, PlainTextModelForm
 
 admin.site.site_header = "LEMS IVIG pathway: guideline editors"
 admin.site.site_title = "LEMS IVIG editors"
 admin.site.index_title = "Guideline content"
+# The admin's sign-in refuses an over-long user name as the main one does (no 500).
+admin.site.login_form = AdminSignInForm
 
 
 def is_id(value):
@@ -169,7 +173,7 @@ class RevisionListFilter(admin.SimpleListFilter):
             }
 
 
-class RevisionContentForm(forms.ModelForm):
+class RevisionContentForm(PlainTextModelForm):
     def _get_validation_exclusions(self):
         # The revision is read-only once set, yet "code/number/order unique per revision"
         # must still be checked, or a duplicate reaches the database as a 500.
@@ -302,7 +306,7 @@ class StatementAdmin(RevisionContentAdmin):
         return ["revision", "code"] if obj else []
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(PlainTextForm, forms.Form):
     review_comment = forms.CharField(
         required=False,
         max_length=SHORT_TEXT,
@@ -336,6 +340,7 @@ class RevisionAdmin(GuardedHistoryAdmin):
         "published_at",
         "created_at",
     ]
+    form = PlainTextModelForm
     change_form_template = "admin/guidance/revision/change_form.html"
     change_list_template = "admin/guidance/revision/change_list.html"
 

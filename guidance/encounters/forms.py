@@ -22,6 +22,7 @@ from guidance.encounters.wording import (
     VALUE_LABELS,
 )
 from guidance.engine import dosing, ivig_review, pathway, tumour_risk
+from lems_site.plain_text import PlainTextForm
 
 
 def _choices(field):
@@ -80,7 +81,7 @@ class MeasurementField(forms.FloatField):
         return attrs
 
 
-class StepForm(forms.Form):
+class StepForm(PlainTextForm, forms.Form):
     """Validates one step; the engine's own check catches what crosses fields."""
 
     step = ""
@@ -316,7 +317,7 @@ _OUTSIDE_DOSE_RANGE = (
 )
 
 
-class DecisionForm(forms.ModelForm):
+class DecisionForm(PlainTextForm, forms.ModelForm):
     """What the clinician decided; a reason is needed unless the advice was followed.
 
     When IVIG applies, it also takes the IVIG course prescribed: optional as a whole, every
@@ -503,7 +504,7 @@ class DecisionForm(forms.ModelForm):
                 self.add_error("baseline_score", str(error))
 
 
-class ReviewForm(forms.ModelForm):
+class ReviewForm(PlainTextForm, forms.ModelForm):
     """A review of the encounter's IVIG course: its date within the course start and today,
     the score on the baseline's scale (asked, and required, only when a baseline was
     recorded), adverse events, the clinician's judgment of the response, the plan, a note."""
@@ -624,7 +625,7 @@ class ReviewForm(forms.ModelForm):
         return cleaned
 
 
-class EncounterSearchForm(forms.Form):
+class EncounterSearchForm(PlainTextForm, forms.Form):
     """Search of my encounters; posted, so a patient reference never lands in a URL."""
 
     reference = forms.CharField(

@@ -30,6 +30,7 @@ from guidance.encounters.summary import panel_statements, tumour_risk_summary
 from guidance.encounters.wording import STEP_TITLES
 from guidance.encounters.workflow import EncounterError, is_clinician
 from guidance.engine import pathway
+from lems_site.middleware import shows_patient_data
 
 ENCOUNTERS_PER_PAGE = 25
 logger = logging.getLogger(__name__)
@@ -37,7 +38,12 @@ logger = logging.getLogger(__name__)
 
 def clinician_required(view):
     """Signed in, and a clinician: editors and others never reach patient data. A change
-    the encounter refuses (it is finalized) answers 409."""
+    the encounter refuses (it is finalized) answers 409.
+
+    A view of one encounter that answers (its owner's: anyone else's ends in a 404 raised
+    before) names it in the access line, whatever it shows: every page and fragment of it,
+    read or change, is in the record of who read which patient's data.
+    """
 
     @wraps(view)
     @never_cache  # patient data: never kept in a shared hospital PC's browser cache
@@ -49,6 +55,8 @@ def clinician_required(view):
             response = view(request, *args, **kwargs)
         except EncounterError as error:
             response = _conflict(request, error)
+        if "encounter_id" in kwargs:
+            shows_patient_data(request, [kwargs["encounter_id"]])
         patch_vary_headers(response, ["HX-Request"])
         return response
 
@@ -190,6 +198,8 @@ def _clinician_home(request):
         "recent": encounters.recent(request.user),
         "screens_due": encounters.screens_due(request.user),
     }
+    due = [each.encounter for each in context["reviews_due"]]
+    shows_patient_data(request, [*due, *context["recent"], *context["screens_due"]])
     return render(request, "guidance/home.html", context)
 
 
@@ -218,6 +228,7 @@ def encounter_list(request):
         "listed": encounters.with_next_screens(page.object_list),
         "searched": any(searched.values()),
     }
+    shows_patient_data(request, context["listed"])
     return render(request, "guidance/encounter_list.html", context)
 
 
