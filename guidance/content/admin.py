@@ -9,18 +9,15 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.forms.models import model_to_dict
-from django.http import Http404, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from guidance.content import revisions
+from guidance.content import revision_actions, revisions
 from guidance.content.models import (
     GUIDELINE_ATTRIBUTES,
     GUIDELINE_SLUG,
-    SHORT_TEXT,
     Citation,
     Guideline,
     Revision,
@@ -29,9 +26,9 @@ from guidance.content.models import (
     StatementCitation,
     other_revisions_citation,
 )
-from guidance.engine import fingerprints
+from guidance.content.revision_actions import REVISION_EDITABLE
 from lems_site.forms import AdminSignInForm
-from lems_site.plain_text import PlainTextForm, PlainTextModelForm
+from lems_site.plain_text import PlainTextModelForm
 
 admin.site.site_header = "LEMS IVIG pathway: guideline editors"
 admin.site.site_title = "LEMS IVIG editors"
@@ -306,22 +303,6 @@ class StatementAdmin(RevisionContentAdmin):
         return ["revision", "code"] if obj else []
 
 
-class ReviewForm(PlainTextForm, forms.Form):
-    review_comment = forms.CharField(
-        required=False,
-        max_length=SHORT_TEXT,
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
-        error_messages={
-            "max_length": f"Keep the comment to {SHORT_TEXT:,} characters or fewer "
-            "(it has %(show_value)d)."
-        },
-    )
-
-
-# What an editor writes in a draft revision; the rest moves only through the workflow.
-REVISION_EDITABLE = ["change_summary", *GUIDELINE_ATTRIBUTES]
-
-
 @admin.register(Revision)
 class RevisionAdmin(GuardedHistoryAdmin):
     """The workflow: start a draft, submit it, then a second person publishes or returns it."""
@@ -404,111 +385,12 @@ class RevisionAdmin(GuardedHistoryAdmin):
         }
         return super().changelist_view(request, extra_context)
 
-    def _change_url(self, revision):
-        return reverse("admin:guidance_revision_change", args=[revision.pk])
-
-    def _refused(self, request, error, url):
-        self.message_user(request, str(error), messages.ERROR)
-        return redirect(url)
-
-    @staticmethod
-    def _require(request, permission):
-        if not request.user.has_perm(permission):
-            raise PermissionDenied
-
     def start_draft_view(self, request):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        self._require(request, "guidance.add_revision")
-        guideline = get_object_or_404(Guideline, slug=GUIDELINE_SLUG)
-        try:
-            draft = revisions.start_draft(guideline, request.user)
-        except revisions.RevisionError as error:
-            return self._refused(request, error, reverse("admin:guidance_revision_changelist"))
-        self.message_user(
-            request,
-            f"Revision {draft.number} started as a draft: a copy of the published content. "
-            "Edit its statements and citations, then submit it for review.",
-            messages.SUCCESS,
-        )
-        return redirect(self._change_url(draft))
+        return revision_actions.start_draft(self, request)
 
     def submit_view(self, request, revision_id):
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        self._require(request, "guidance.change_revision")
-        revision = get_object_or_404(Revision, pk=revision_id)
-        change_summary = request.POST.get("change_summary", "")
-        if self.has_change_permission(request, revision):
-            # The button posts the whole change form: save what was typed, or show the
-            # errors next to their fields with nothing lost.
-            # A field the post leaves out keeps its saved value.
-            data = {**model_to_dict(revision, fields=REVISION_EDITABLE), **request.POST.dict()}
-            form = self.get_form(request, revision)(data, instance=revision)
-            if not form.is_valid():
-                return self.change_view(
-                    request, str(revision.pk), form_url=self._change_url(revision)
-                )
-            revision = form.save()
-            change_summary = form.cleaned_data["change_summary"]
-        try:
-            revisions.submit_for_review(revision, request.user, change_summary)
-        except revisions.RevisionError as error:
-            return self._refused(request, error, self._change_url(revision))
-        self.message_user(
-            request,
-            f"Revision {revision.number} was submitted for review.",
-            messages.SUCCESS,
-        )
-        return redirect(self._change_url(revision))
+        return revision_actions.submit(self, request, revision_id)
 
     def review_view(self, request, revision_id):
         """The side-by-side diff against the published revision, with Publish and Return."""
-        revision = get_object_or_404(Revision.objects.select_related("guideline"), pk=revision_id)
-        if not self.has_view_permission(request, revision):
-            raise PermissionDenied
-        form = ReviewForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST":
-            self._require(request, "guidance.publish_revision")
-            if form.is_valid():
-                try:
-                    return self._decide(request, revision, form.cleaned_data["review_comment"])
-                except revisions.RevisionChanged as changed:
-                    # The fresh page, here rather than by a redirect: the comment typed stays.
-                    self.message_user(request, str(changed), messages.ERROR)
-                    revision.refresh_from_db()
-        return self._review_page(request, revision, form)
-
-    def _review_page(self, request, revision, form):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Review revision {revision.number}",
-            "opts": self.model._meta,
-            "original": revision,
-            **revisions.against_published(revision),
-            "form": form,
-            "can_review": request.user.has_perm("guidance.publish_revision")
-            and revision.status == Revision.Status.IN_REVIEW,
-            # What this page shows, posted with Publish: a revision changed since is refused.
-            "shown_fingerprint": revisions.review_fingerprint(revision),
-        }
-        return TemplateResponse(request, "admin/guidance/revision/review.html", context)
-
-    def _decide(self, request, revision, comment):
-        review_url = reverse("admin:guidance_revision_review", args=[revision.pk])
-        try:
-            if "_publish" in request.POST:
-                shown = fingerprints.posted(request.POST)
-                revisions.publish(revision, request.user, content_fingerprint=shown)
-                done = f"Revision {revision.number} is published: clinicians now see it."
-            elif "_return" in request.POST:
-                revisions.return_to_editor(revision, request.user, comment)
-                done = f"Revision {revision.number} was returned to its editor."
-            else:
-                return redirect(review_url)
-        except revisions.RevisionChanged:
-            raise  # the review view shows the fresh page, with what was typed
-        except revisions.RevisionError as error:
-            return self._refused(request, error, review_url)
-        self.message_user(request, done, messages.SUCCESS)
-        return redirect(self._change_url(revision))
+        return revision_actions.review(self, request, revision_id)
