@@ -150,6 +150,21 @@ def test_a_weight_changed_in_another_tab_refuses_the_finalize_and_keeps_all_that
     assert (stored.decision_note, stored.baseline_score) == (NOTE, 18)
 
 
+def test_a_refusal_of_the_whole_form_alone_asks_no_answer_to_be_corrected(
+    clinician_client, ivig_encounter
+):
+    _, shown = open_summary(clinician_client, ivig_encounter)
+    change_in_another_tab(clinician_client, ivig_encounter, "patient", weight_kg="80")
+
+    response = clinician_client.post(
+        finalize_url(ivig_encounter), {**shown, "decision": "followed", "dose_basis": "actual"}
+    )
+
+    page = text_of(response.content.decode())
+    assert ANSWERS_CHANGED in page
+    assert "Please correct" not in page
+
+
 def test_an_adjusted_weight_offered_in_another_tab_is_asked_for_and_the_course_kept(
     clinician_client, ivig_encounter
 ):

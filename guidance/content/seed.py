@@ -77,13 +77,8 @@ LOADER_REASONS = (RELEASE_CHANGE_REASON, SEED_CHANGE_REASON)
 
 # The seed's fields compared with what it delivered before (code and number are the keys;
 # a statement's order and section are the editors' layout, not its text).
-STATEMENT_SEED_FIELDS = (
-    "kind",
-    "text",
-    "evidence_quality",
-    "origin",
-    "verification",
-    "verification_note",
+STATEMENT_SEED_FIELDS = tuple(
+    name for name in revisions.STATEMENT_FIELDS if name not in ("code", "order")
 )
 CITATION_SEED_FIELDS = revisions.CITATION_FIELDS
 
