@@ -108,7 +108,9 @@ def test_the_revisions_page_lists_each_revision_with_its_changes(
     # The texts are there whole once the word marks are taken out, and words are marked.
     assert old_text in visible(page) and NEW_TEXT in visible(page)
     assert '<del class="word-removed">' in page and '<ins class="word-added">' in page
-    assert page.count('class="diff-changed"') == 1
+    # The text, and its wording now other than the source's (DESIGN §3 "Edited locally").
+    assert page.count('class="diff-changed"') == 2
+    assert "Edited locally: differs from the source text" in visible(page)
 
 
 def test_a_reviewer_reads_but_never_starts_a_draft_or_edits(reviewer, guideline):
@@ -146,7 +148,18 @@ def test_the_diff_lists_exactly_the_changes(draft):
         {
             "key": "ivig-dose",
             "fields": [
-                {"field": "text", "label": "Text", "before": old_text, "after": "New dose wording."}
+                {
+                    "field": "text",
+                    "label": "Text",
+                    "before": old_text,
+                    "after": "New dose wording.",
+                },
+                {
+                    "field": "wording",
+                    "label": "Wording",
+                    "before": "The source text",
+                    "after": "Edited locally: differs from the source text",
+                },
             ],
         }
     ]

@@ -294,6 +294,19 @@ class StatementAdmin(RevisionContentAdmin):
         ("Verification", {"fields": ["verification", "verification_note"]}),
     ]
 
+    def save_model(self, request, obj, form, change):
+        verification = revisions.verification_after_edit(obj)
+        if verification != obj.verification:
+            obj.verification = verification
+            self.message_user(
+                request,
+                f"The text of {obj.code} differs from the published revision's, so its "
+                'verification is now "Not confirmed". Check it against the cited sources, '
+                "then set the verification with a note saying what they confirm.",
+                messages.WARNING,
+            )
+        super().save_model(request, obj, form, change)
+
     @admin.display(description="text")
     def short_text(self, statement):
         return statement.text if len(statement.text) <= 90 else statement.text[:89] + "…"

@@ -5,6 +5,7 @@ an encounter adds to these what the answers make of them."""
 from django.db.models import Prefetch
 
 from guidance.content.models import Statement, StatementCitation
+from guidance.content.source_text import edited_locally
 
 
 def statements_by_code(revision, codes):
@@ -48,6 +49,7 @@ def statement_facts(statement, citations):
         "lead_in": lead_in(statement.section),
         "text": statement.text,
         "origin": statement.origin,
+        "edited_locally": edited_locally(statement.code, statement.origin, statement.text),
         "evidence_quality": statement.get_evidence_quality_display(),
         "verification": statement.verification,
         "verification_label": statement.get_verification_display(),

@@ -21,6 +21,7 @@ from guidance.content.models import (
     Statement,
     StatementCitation,
 )
+from guidance.content.source_text import edited_locally
 from guidance.engine import fingerprints
 
 SECTION_FIELDS = ("order", "title", "part", "intro")
@@ -61,6 +62,7 @@ STATEMENT_DIFF_FIELDS = (
     "origin",
     "verification",
     "verification_note",
+    "wording",
     "citations",
 )
 
@@ -332,6 +334,31 @@ def return_to_editor(revision, reviewer, comment):
     return revision
 
 
+def verification_after_edit(statement):
+    """The verification a draft's statement keeps once saved (DESIGN §3): a text that differs
+    from the published revision's is "not confirmed" unless the editor re-verified it in this
+    draft, with a note other than the published one."""
+    published = (
+        Statement.objects.filter(revision__in=Revision.objects.published(), code=statement.code)
+        .only("text", "verification_note")
+        .first()
+    )
+    if published is None or " ".join(statement.text.split()) == " ".join(published.text.split()):
+        return statement.verification
+    if statement.verification_note.strip() != published.verification_note.strip():
+        return statement.verification
+    return Statement.Verification.NOT_CONFIRMED
+
+
+def wording(statement):
+    """Whether a guideline statement reads as the source words it (DESIGN §3)."""
+    if statement.origin != Statement.Origin.GUIDELINE:
+        return ""
+    if edited_locally(statement.code, statement.origin, statement.text):
+        return "Edited locally: differs from the source text"
+    return "The source text"
+
+
 def statement_values(statement):
     """A statement's fields as a reviewer reads them (labels, not stored values)."""
     return {
@@ -343,6 +370,7 @@ def statement_values(statement):
         "origin": statement.get_origin_display(),
         "verification": statement.get_verification_display(),
         "verification_note": statement.verification_note,
+        "wording": wording(statement),
         "citations": ", ".join(
             str(link.citation.number) for link in statement.citation_links.all()
         ),
@@ -388,6 +416,8 @@ def _label(model, field):
         return "Citations"
     if field == "section":
         return "Section"
+    if field == "wording":
+        return "Wording"
     return model._meta.get_field(field).verbose_name.capitalize()
 
 
