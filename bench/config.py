@@ -49,6 +49,7 @@ os.environ.update(
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
         "BENCH_DATABASE": str(TEMPLATE_DATABASE),
+        "FHIR_BASE_URL": "http://127.0.0.1/fhir",
     }
 )
 

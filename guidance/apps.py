@@ -11,3 +11,5 @@ class GuidanceConfig(AppConfig):
         # The content check registers itself; each package registers its admin.
         from guidance.content import admin, checks  # noqa: F401
         from guidance.encounters import admin as encounters_admin  # noqa: F401
+        from guidance.fhir import admin as fhir_admin  # noqa: F401
+        from guidance.fhir import checks as fhir_checks  # noqa: F401

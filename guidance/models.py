@@ -1,5 +1,6 @@
 """The app's models, imported from one place: the guideline's content
-(`guidance.content.models`) and the encounters (`guidance.encounters.models`). Django finds
+(`guidance.content.models`), the encounters (`guidance.encounters.models`) and the FHIR
+API's tokens (`guidance.fhir.models`). Django finds
 them here under the app label `guidance`, and the migrations name them from here."""
 
 from guidance.content.models import (  # noqa: F401
@@ -40,3 +41,4 @@ from guidance.encounters.models import (  # noqa: F401
     KeptEncounterManager,
     Review,
 )
+from guidance.fhir.models import ApiToken, ApplyQuota  # noqa: F401

@@ -1,5 +1,6 @@
 """Settings of the LEMS IVIG pathway, read from the environment (see README, "Configuration")."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -221,8 +222,14 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # The base of the canonical URLs of the FHIR exports (Questionnaire, PlanDefinition): names
-# that integrators store, so set it to this app's own address in production.
-FHIR_BASE_URL = env_url("FHIR_BASE_URL", "http://localhost:8000/fhir")
+# that integrators store, so it is this app's own address. Required with DEBUG off (the
+# system check guidance/fhir/checks.py names it): a default would give every installation
+# the same canonical names.
+FHIR_BASE_URL = (
+    env_url("FHIR_BASE_URL", "http://localhost:8000/fhir")
+    if DEBUG or os.environ.get("FHIR_BASE_URL")
+    else ""
+)
 
 if not DEBUG:
     # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto.

@@ -3,6 +3,7 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
+os.environ.setdefault("FHIR_BASE_URL", "http://localhost:8000/fhir")
 
 from lems_site.settings import *  # noqa: E402,F403
 

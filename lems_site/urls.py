@@ -23,6 +23,11 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/<slug:step>/", views.step, name="step"),
     path("guideline/", content_views.guideline, name="guideline"),
     path("guideline/fhir/", views_fhir.guideline_fhir, name="guideline_fhir"),
+    path(
+        "fhir/PlanDefinition/<str:plan_id>/$apply",
+        views_fhir.plan_definition_apply,
+        name="plan_definition_apply",
+    ),
     path("guideline/revisions/", content_views.guideline_revisions, name="guideline_revisions"),
     path("healthz", health.healthz, name="healthz"),
     # Sign in and out only: there is no mail to reset a password by, and accounts are the

@@ -324,6 +324,7 @@ def app_environment(database_url):
         "SECRET_KEY": os.environ.get("SECRET_KEY", "load-test-secret-key-" + "x" * 40),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "false",
+        "FHIR_BASE_URL": os.environ.get("FHIR_BASE_URL", "http://127.0.0.1/fhir"),
     }
 
 

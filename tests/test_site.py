@@ -28,8 +28,16 @@ def test_with_debug_off_the_app_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY is not set" in result.stderr
 
 
-def test_with_debug_off_and_a_secret_key_the_app_starts():
+def test_with_debug_off_the_app_refuses_to_start_without_its_fhir_address():
     result = run_check(DEBUG="false", SECRET_KEY="x" * 50)
+    assert result.returncode != 0
+    assert "lems.E001" in result.stderr and "FHIR_BASE_URL is not set" in result.stderr
+
+
+def test_with_debug_off_a_secret_key_and_its_fhir_address_the_app_starts():
+    result = run_check(
+        DEBUG="false", SECRET_KEY="x" * 50, FHIR_BASE_URL="https://lems.hospital.example/fhir"
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -43,6 +51,7 @@ def test_production_settings_pass_the_deployment_check_with_no_warning():
             "DEBUG": "false",
             "SECRET_KEY": "a-long-random-production-secret-" + "k3y" * 10,
             "ALLOWED_HOSTS": "lems.hospital.example",
+            "FHIR_BASE_URL": "https://lems.hospital.example/fhir",
         },
         capture_output=True,
         text=True,

@@ -5,7 +5,9 @@ import json
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from guidance import fhir
@@ -14,14 +16,26 @@ from guidance.content.presentation import statements_by_code
 from guidance.encounters import workflow as encounters
 from guidance.encounters.models import AccessLog
 from guidance.encounters.views import clinician_required
-from guidance.encounters.workflow import EncounterError
+from guidance.encounters.workflow import EncounterError, is_clinician
 from guidance.engine import pathway
+from guidance.fhir.apply import ApplyError, answers_of, care_plan, operation_outcome
+from guidance.fhir.apply import parameters_response as parameters_of
+from guidance.fhir.common import PLAN_DEFINITION_ID
+from guidance.fhir.models import ApiToken, ApplyQuota
+
+APPLY_MAX_BYTES = 64 * 1024
 
 
-def _fhir_response(resource):
+def _fhir_response(resource, status=200):
     return HttpResponse(
-        json.dumps(resource, ensure_ascii=False), content_type=f"{fhir.FHIR_JSON}; charset=utf-8"
+        json.dumps(resource, ensure_ascii=False),
+        content_type=f"{fhir.FHIR_JSON}; charset=utf-8",
+        status=status,
     )
+
+
+def _refused(status, message, code="invalid"):
+    return _fhir_response(operation_outcome(message, code), status=status)
 
 
 @require_GET
@@ -47,3 +61,62 @@ def encounter_fhir(request, encounter_id):
     # The file name carries no patient reference: downloads folders are not private.
     response["Content-Disposition"] = f'attachment; filename="lems-summary-{encounter.pk}.json"'
     return response
+
+
+def _caller(request):
+    """Who calls `$apply`: the account of a bearer token, else the signed-in clinician
+    (whose POST must then carry the CSRF token, as any form of theirs does). Returns
+    (user, refusal): one of them is None."""
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and raw.strip():
+        user = ApiToken.user_of(raw.strip())
+        if user is None:
+            return None, _refused(401, "The token is unknown or revoked.", "login")
+        return user, None
+    if not request.user.is_authenticated:
+        refusal = _refused(401, "Sign in, or send an API token as a Bearer token.", "login")
+        refusal["WWW-Authenticate"] = 'Bearer realm="lems-ivig"'
+        return None, refusal
+    if CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {}):
+        return None, _refused(403, "The CSRF token is missing or wrong.", "security")
+    if not is_clinician(request.user):
+        return None, _refused(403, "$apply is for clinicians and hospital systems.", "forbidden")
+    return request.user, None
+
+
+@csrf_exempt  # a token caller has no cookie; `_caller` checks a signed-in one's CSRF token
+def plan_definition_apply(request, plan_id):
+    """`POST /fhir/PlanDefinition/<id>/$apply`: a Parameters resource carrying a
+    QuestionnaireResponse in, a CarePlan of what applies out (guidance/fhir/apply.py)."""
+    if request.method != "POST":
+        refusal = _refused(405, "Use POST with a Parameters resource.", "not-supported")
+        refusal["Allow"] = "POST"
+        return refusal
+    user, refusal = _caller(request)
+    if refusal:
+        return refusal
+    if plan_id != PLAN_DEFINITION_ID:
+        return _refused(404, f"No PlanDefinition {plan_id!r}.", "not-found")
+    if not ApplyQuota.take(user):
+        refusal = _refused(429, "Too many calls: wait a minute.", "throttled")
+        refusal["Retry-After"] = "60"
+        return refusal
+    if len(request.body) > APPLY_MAX_BYTES:
+        return _refused(413, f"Keep the request under {APPLY_MAX_BYTES // 1024} KB.", "too-costly")
+    revision = Revision.objects.published().select_related("guideline").first()
+    if revision is None:
+        return _refused(404, "No guideline is published.", "not-found")
+    try:
+        parameters = json.loads(request.body)
+        response, subject = parameters_of(parameters)
+        answers = answers_of(response)
+        codes = pathway.evaluate(answers).codes
+        statements = statements_by_code(revision, codes)
+        plan = care_plan(answers, revision, statements, settings.FHIR_BASE_URL, subject)
+    except json.JSONDecodeError:
+        return _refused(400, "The body is not JSON.", "structure")
+    except ApplyError as error:
+        return _refused(400, str(error))
+    except ValueError as error:  # a bad answer: the engine names the field
+        return _refused(400, f"Bad answer: {error}", "value")
+    return _fhir_response(plan)
