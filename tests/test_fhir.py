@@ -210,7 +210,9 @@ def test_the_ivig_step_nests_one_group_per_alternative():
 def enabled_link_ids(questionnaire, response):
     """The items a FHIR form enables for these answers (R4 Questionnaire.item.enableWhen):
     an item is enabled when its parent is and its enableWhen holds, and the answer of a
-    disabled question counts as not given. Only the operators the export uses: = and !=."""
+    disabled question counts as not given. The specification's rules for an unanswered
+    question: `exists` false holds, `=` and `!=` do not (as HAPI's evaluator and SDC
+    renderers apply them)."""
     parents, items = {}, {}
     for item in every_item(questionnaire["item"]):
         items[item["linkId"]] = item
@@ -232,11 +234,13 @@ def enabled_link_ids(questionnaire, response):
             checks = []
             for condition in item.get("enableWhen", []):
                 question = condition["question"]
-                equal = enabled(question) and condition["answerCoding"]["code"] in answers.get(
-                    question, set()
-                )
-                # "=": some answer equals it; "!=": none does (so also when unanswered)
-                checks.append(equal if condition["operator"] == "=" else not equal)
+                given = answers.get(question, set()) if enabled(question) else set()
+                if condition["operator"] == "exists":
+                    checks.append(bool(given) == condition["answerBoolean"])
+                elif condition["operator"] == "=":
+                    checks.append(condition["answerCoding"]["code"] in given)
+                else:  # "!=": some answer other than it; never while unanswered
+                    checks.append(bool(given - {condition["answerCoding"]["code"]}))
             own = not checks or (
                 any(checks) if item.get("enableBehavior") == "any" else all(checks)
             )
@@ -292,6 +296,28 @@ def test_the_delta_p_questions_are_asked_while_a_tumour_may_still_be_found(guide
         enabled = enabled_link_ids(questionnaire, response)
         asked = {field for field in pathway.QUESTION_CONDITIONS if field in enabled}
         assert asked - {"pregnant", "karnofsky_below_70"} == expected
+
+
+def test_no_enable_when_depends_on_how_a_filler_reads_an_unanswered_question(clinician_client):
+    questionnaire = resource_of(guideline_bundle(clinician_client), "Questionnaire")
+    operators = {
+        condition["operator"]
+        for item in every_item(questionnaire["item"])
+        for condition in item.get("enableWhen", [])
+    }
+    assert operators == {"=", "exists"}
+
+
+def test_the_erectile_dysfunction_question_shows_while_sex_is_not_given(guideline):
+    from guidance.encounters.workflow import published_revision
+
+    questionnaire = fhir.questionnaire(published_revision(), "https://lems.example/fhir")
+    for sex, shown in ((None, True), ("male", True), ("female", False)):
+        answers = {"diagnosis_confirmed": "yes", "tumour_status": "not_screened", "sex": sex}
+        response = fhir.questionnaire_response(
+            answers, questionnaire_version=1, base_url="https://x.example"
+        )
+        assert ("erectile_dysfunction" in enabled_link_ids(questionnaire, response)) is shown
 
 
 def test_the_pregnancy_question_is_enabled_only_for_a_female_patient(guideline):

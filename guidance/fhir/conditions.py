@@ -13,21 +13,46 @@ def _flatten(kind, conditions):
             yield condition
 
 
+class Unanswered:
+    """An enableWhen that holds while `field` has no answer (operator `exists`, false)."""
+
+    def __init__(self, field):
+        self.field = field
+
+    def __eq__(self, other):
+        return isinstance(other, Unanswered) and other.field == self.field
+
+    def __hash__(self):
+        return hash(("unanswered", self.field))
+
+
+def _not_equal(answer):
+    """ "Not this answer, or no answer yet" as an OR a conformant form filler evaluates as
+    the engine does: R4's `!=` is false while a question is unanswered, so `sex != female`
+    would hide a question until sex is given. Unanswered, or any of the other answers."""
+    others = (Is(answer.field, value) for value in pathway.CHOICES[answer.field])
+    return ("any", (Unanswered(answer.field), *(o for o in others if o.value != answer.value)))
+
+
 def enable_levels(condition):
     """A condition as enableWhen levels, outermost first: ("all" | "any", (Is, ...)).
 
-    The answers every route needs come first, then one level per alternative. Raises
-    ValueError for a shape plain enableWhen cannot hold (an AND inside an OR).
+    The answers every route needs come first, then one level per alternative (an answer
+    that must not be given is such an alternative: see `_not_equal`). Raises ValueError for
+    a shape plain enableWhen cannot hold (an AND inside an OR).
     """
     if condition is None:
         return []
     required, alternatives = [], []
     for part in _flatten(AllOf, (condition,)):
-        if isinstance(part, (Is, IsNot)):
+        if isinstance(part, Is):
             required.append(part)
             continue
+        if isinstance(part, IsNot):
+            alternatives.append(_not_equal(part))
+            continue
         options = tuple(_flatten(AnyOf, part.conditions))
-        if not all(isinstance(option, (Is, IsNot)) for option in options):
+        if not all(isinstance(option, Is) for option in options):
             raise ValueError(f"enableWhen cannot express {part!r}")
         alternatives.append(("any", tuple(dict.fromkeys(options))))
     levels = [("all", tuple(dict.fromkeys(required)))] if required else []
@@ -57,19 +82,15 @@ def _item_path(field):
     ]
 
 
+def _one_enable_when(answer):
+    if isinstance(answer, Unanswered):
+        return {"question": answer.field, "operator": "exists", "answerBoolean": False}
+    return {"question": answer.field, "operator": "=", "answerCoding": {"code": answer.value}}
+
+
 def _enable_when(level):
     behaviour, answers = level
-    enable_when = {
-        "enableWhen": [
-            {
-                "question": answer.field,
-                # "!=": no answer equal to it, which holds while the question is unanswered
-                "operator": "!=" if isinstance(answer, IsNot) else "=",
-                "answerCoding": {"code": answer.value},
-            }
-            for answer in answers
-        ]
-    }
+    enable_when = {"enableWhen": [_one_enable_when(answer) for answer in answers]}
     if len(answers) > 1:
         enable_when["enableBehavior"] = behaviour
     return enable_when
