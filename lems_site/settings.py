@@ -231,6 +231,13 @@ FHIR_BASE_URL = (
     else ""
 )
 
+# The system of the patient reference the clinician types (in the FHIR documents' Patient):
+# the hospital's identifier system for it, e.g. its MRN's. By default one of this app's own.
+PATIENT_IDENTIFIER_SYSTEM = env_url(
+    "PATIENT_IDENTIFIER_SYSTEM",
+    f"{FHIR_BASE_URL or 'http://localhost:8000/fhir'}/sid/patient-reference",
+)
+
 if not DEBUG:
     # Behind a reverse proxy that terminates TLS and sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -392,6 +392,8 @@ def test_the_document_bundle_starts_with_its_composition_and_holds_the_answers(
     assert bundle["entry"][0]["resource"]["resourceType"] == "Composition"
     assert [entry["resource"]["resourceType"] for entry in bundle["entry"]] == [
         "Composition",
+        "Practitioner",
+        "Patient",
         "QuestionnaireResponse",
     ]
     response = resource_of(bundle, "QuestionnaireResponse")
@@ -400,22 +402,37 @@ def test_the_document_bundle_starts_with_its_composition_and_holds_the_answers(
         == "https://lems.hospital.example/fhir/Questionnaire/lems-ivig-pathway|1"
     )
     composition = resource_of(bundle, "Composition")
-    assert composition["author"] == [{"display": "Ada Byron"}]
+    assert composition["type"]["coding"] == [
+        {"system": "http://loinc.org", "code": "18776-5", "display": "Plan of care note"}
+    ]
+    author_url = bundle["entry"][1]["fullUrl"]
+    assert composition["author"] == [{"reference": author_url, "display": "Ada Byron"}]
+    assert resource_of(bundle, "Practitioner")["name"] == [{"text": "Ada Byron"}]
     full_urls = {entry["fullUrl"] for entry in bundle["entry"]}
     references = {
         entry["reference"]
         for section in composition["section"]
         for entry in section.get("entry", [])
     }
-    assert references == full_urls - {bundle["entry"][0]["fullUrl"]}
+    people = {entry["fullUrl"] for entry in bundle["entry"][:3]}
+    assert references == full_urls - people
 
 
-def test_the_patient_is_only_the_pseudonymous_reference(clinician_client, finalized):
+def test_the_patient_is_only_the_pseudonymous_reference(clinician_client, finalized, settings):
+    settings.PATIENT_IDENTIFIER_SYSTEM = "https://hospital.example/sid/mrn"
     _, bundle = document(clinician_client, finalized)
-    kinds = {entry["resource"]["resourceType"] for entry in bundle["entry"]}
-    assert "Patient" not in kinds
+    (patient_url,) = [
+        entry["fullUrl"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == "Patient"
+    ]
+    patient = resource_of(bundle, "Patient")
+    assert set(patient) == {"resourceType", "id", "identifier"}
+    assert patient["identifier"] == [
+        {"system": "https://hospital.example/sid/mrn", "value": "MRN-FHIR-3"}
+    ]
     for kind in ("Composition", "QuestionnaireResponse"):
-        assert resource_of(bundle, kind)["subject"] == {"identifier": {"value": "MRN-FHIR-3"}}
+        assert resource_of(bundle, kind)["subject"] == {"reference": patient_url}
     answers = json.dumps(resource_of(bundle, "QuestionnaireResponse")["item"])
     assert "MRN-FHIR-3" not in answers
 

@@ -60,7 +60,10 @@ def test_the_course_is_a_planned_medication_request_with_its_daily_dose_days_and
     request = resource_of(bundle, "MedicationRequest")
     assert request["intent"] == "plan"
     assert request["status"] == "active"
-    assert request["subject"] == {"identifier": {"value": "MRN-0042"}}
+    assert request["subject"] == {"reference": full_url(bundle, resource_of(bundle, "Patient"))}
+    assert request["requester"]["reference"] == full_url(
+        bundle, resource_of(bundle, "Practitioner")
+    )
     assert request["medicationCodeableConcept"]["coding"][0] == {
         "system": ATC,
         "code": "J06BA02",
@@ -134,7 +137,9 @@ def test_each_review_score_is_an_observation_and_each_review_is_in_the_narrative
     for observation in observations:
         assert observation["code"] == {"text": "QMG score"}
         assert observation["status"] == "final"
-        assert observation["subject"] == {"identifier": {"value": "MRN-0042"}}
+        assert observation["subject"] == {
+            "reference": full_url(bundle, resource_of(bundle, "Patient"))
+        }
         assert observation["basedOn"] == [{"reference": course_url}]
     assert observations[0]["note"][0]["text"].startswith(
         "QMG 18 → 12: 6 points better; lower is better"
@@ -217,14 +222,16 @@ def test_every_resource_the_sections_cite_is_in_the_bundle_and_nothing_else(
     encounter = prescribe(started_days_ago=20, **DELTA_P_ANSWERS)
     post_review(clinician_client, encounter, review_date=days_ago(3).isoformat())
     _, bundle = document(clinician_client, encounter)
-    cited = [
-        reference
-        for found in resource_of(bundle, "Composition")["section"]
-        for reference in references(found)
+    composition = resource_of(bundle, "Composition")
+    cited = [reference for found in composition["section"] for reference in references(found)] + [
+        composition["subject"]["reference"],
+        composition["author"][0]["reference"],
     ]
     assert sorted(cited) == sorted(entry["fullUrl"] for entry in bundle["entry"][1:])
     assert [entry["resource"]["resourceType"] for entry in bundle["entry"]] == [
         "Composition",
+        "Practitioner",
+        "Patient",
         "QuestionnaireResponse",
         "MedicationRequest",
         "Observation",

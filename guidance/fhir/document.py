@@ -1,8 +1,15 @@
-"""A finalized encounter as a FHIR `document` Bundle: Composition, QuestionnaireResponse, the
-IVIG course as a MedicationRequest, the DELTA-P and review scores as Observations."""
+"""A finalized encounter as a FHIR `document` Bundle: Composition, the Patient (only its
+pseudonymous reference) and the clinician as Practitioner, QuestionnaireResponse, the IVIG
+course as a MedicationRequest, the DELTA-P and review scores as Observations.
+
+`encounter_document` builds the content; `guidance.fhir.versions` stamps each distinct
+content with its own identifier and time, and names the document it replaces.
+"""
 
 import datetime
 import uuid
+
+from django.conf import settings
 
 from guidance.encounters.wording import (
     DELTA_P_ITEM_NAMES,
@@ -29,15 +36,57 @@ def _resource_uuid(encounter, kind):
     return str(uuid.uuid5(encounter.pk, kind))
 
 
+# LOINC 18776-5 "Plan of care note": the document is the plan the pathway gave for this
+# patient, with the clinician's decision (the code C-CDA's Care Plan document uses).
+DOCUMENT_TYPE = {
+    "coding": [{"system": "http://loinc.org", "code": "18776-5", "display": "Plan of care note"}],
+    "text": "LEMS IVIG pathway summary",
+}
+
+
+def _full_url(encounter, kind):
+    return f"urn:uuid:{_resource_uuid(encounter, kind)}"
+
+
+def patient(encounter):
+    """The patient as the pseudonymous reference the clinician typed, and nothing else (no
+    name, no date of birth); None when none was typed."""
+    if not encounter.patient_reference:
+        return None
+    return {
+        "resourceType": "Patient",
+        "id": _resource_uuid(encounter, "Patient"),
+        "identifier": [
+            {"system": settings.PATIENT_IDENTIFIER_SYSTEM, "value": encounter.patient_reference}
+        ],
+    }
+
+
+def practitioner(encounter):
+    """The clinician who finalized it: the name the app knows, and the account."""
+    owner = encounter.owner
+    name = owner.get_full_name()
+    return {
+        "resourceType": "Practitioner",
+        "id": _resource_uuid(encounter, "Practitioner"),
+        "identifier": [
+            {"system": f"{settings.FHIR_BASE_URL}/sid/user", "value": owner.get_username()}
+        ],
+        "name": [{"text": name or owner.get_username()}],
+    }
+
+
 def _subject(encounter):
-    # Only the pseudonymous reference the clinician typed: no name, no date of birth.
     if not encounter.patient_reference:
         return {}
-    return {"subject": {"identifier": {"value": encounter.patient_reference}}}
+    return {"subject": {"reference": _full_url(encounter, "Patient")}}
 
 
 def _author(encounter):
-    return {"display": encounter.owner.get_full_name() or encounter.owner.get_username()}
+    return {
+        "reference": _full_url(encounter, "Practitioner"),
+        "display": encounter.owner.get_full_name() or encounter.owner.get_username(),
+    }
 
 
 def encounter_response(encounter, base_url):
@@ -202,7 +251,7 @@ def composition(encounter, base_url, links):
             }
         ],
         "status": "final",
-        "type": {"text": "LEMS IVIG pathway summary"},
+        "type": DOCUMENT_TYPE,
         **_subject(encounter),
         "date": encounter.finalized_at.isoformat(),
         "author": [_author(encounter)],
@@ -224,7 +273,13 @@ def encounter_document(encounter, base_url):
         "delta_p": [_reference(delta_p)] if delta_p else [],
         "reviews": [_reference(review) for review in reviews],
     }
-    resources = [response, *([course] if course else []), *([delta_p] if delta_p else [])]
+    people = [practitioner(encounter), *([subject] if (subject := patient(encounter)) else [])]
+    resources = [
+        *people,
+        response,
+        *([course] if course else []),
+        *([delta_p] if delta_p else []),
+    ]
     first = composition(encounter, base_url, links)
     return {
         "resourceType": "Bundle",
