@@ -41,4 +41,4 @@ from guidance.encounters.models import (  # noqa: F401
     KeptEncounterManager,
     Review,
 )
-from guidance.fhir.models import ApiToken, ApplyQuota  # noqa: F401
+from guidance.fhir.models import ApiToken, ApplyQuota, IssuedDocument  # noqa: F401

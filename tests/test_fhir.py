@@ -388,7 +388,8 @@ def test_the_document_bundle_starts_with_its_composition_and_holds_the_answers(
     settings.FHIR_BASE_URL = "https://lems.hospital.example/fhir"
     _, bundle = document(clinician_client, finalized)
     assert bundle["type"] == "document"
-    assert bundle["identifier"]["value"] == f"urn:uuid:{finalized.pk}"
+    assert bundle["identifier"]["system"] == "urn:ietf:rfc:3986"
+    assert bundle["identifier"]["value"].startswith("urn:uuid:")
     assert bundle["entry"][0]["resource"]["resourceType"] == "Composition"
     assert [entry["resource"]["resourceType"] for entry in bundle["entry"]] == [
         "Composition",
@@ -601,3 +602,17 @@ def test_encounters_stay_unchanged_by_the_export(clinician_client, finalized):
     before = Encounter.objects.get(pk=finalized.pk).updated_at
     document(clinician_client, finalized)
     assert Encounter.objects.get(pk=finalized.pk).updated_at == before
+
+
+# A document is immutable: each new content is a new document that replaces the one before.
+
+
+def test_the_same_content_downloaded_again_is_the_same_document(clinician_client, finalized):
+    _, first = document(clinician_client, finalized)
+    _, again = document(clinician_client, finalized)
+    assert again["identifier"] == first["identifier"]
+    assert again["timestamp"] == first["timestamp"]
+    composition = resource_of(first, "Composition")
+    assert composition["meta"] == {"versionId": "1"}
+    assert composition["date"] == first["timestamp"]
+    assert "relatesTo" not in composition

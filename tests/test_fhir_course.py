@@ -255,3 +255,23 @@ def test_the_export_of_an_encounter_with_ten_reviews_stays_within_the_query_budg
     assert len(captured) <= 12, [query["sql"] for query in captured.captured_queries]
     bundle = json.loads(response.content)
     assert len(resources_of(bundle, "Observation")) == 11  # ten reviews and DELTA-P
+
+
+def test_a_review_makes_a_new_document_that_replaces_the_one_before(clinician_client, prescribe):
+    encounter = prescribe(started_days_ago=20)
+    _, first = document(clinician_client, encounter)
+    _, again = document(clinician_client, encounter)
+    assert again["identifier"] == first["identifier"]
+    assert again["timestamp"] == first["timestamp"]
+    post_review(clinician_client, encounter, review_date=days_ago(3).isoformat())
+    _, second = document(clinician_client, encounter)
+    assert second["identifier"]["value"] != first["identifier"]["value"]
+    assert second["timestamp"] > first["timestamp"]
+    before, after = resource_of(first, "Composition"), resource_of(second, "Composition")
+    assert after["identifier"] == before["identifier"]
+    assert (before["meta"], after["meta"]) == ({"versionId": "1"}, {"versionId": "2"})
+    assert after["date"] == second["timestamp"]
+    assert "relatesTo" not in before
+    assert after["relatesTo"] == [{"code": "replaces", "targetIdentifier": first["identifier"]}]
+    _, third = document(clinician_client, encounter)
+    assert third["identifier"] == second["identifier"]

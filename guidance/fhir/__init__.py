@@ -23,3 +23,4 @@ from guidance.fhir.document import encounter_document  # noqa: F401
 from guidance.fhir.narrative import doses_section, plan_section  # noqa: F401
 from guidance.fhir.plan_definition import guideline_bundle, plan_definition  # noqa: F401
 from guidance.fhir.questionnaire import questionnaire, questionnaire_response, response_items  # noqa: F401
+from guidance.fhir.versions import issued_document  # noqa: F401

@@ -283,9 +283,8 @@ def encounter_document(encounter, base_url):
     first = composition(encounter, base_url, links)
     return {
         "resourceType": "Bundle",
-        "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{encounter.pk}"},
+        # `identifier` and `timestamp` are the version's: guidance.fhir.versions stamps them.
         "type": "document",
-        "timestamp": encounter.finalized_at.isoformat(),
         "entry": [
             {"fullUrl": _reference(resource), "resource": resource}
             for resource in (first, *resources, *reviews)

@@ -7,6 +7,7 @@ a minute, counted in the database so that several app servers share the count.
 
 import hashlib
 import secrets
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -96,3 +97,28 @@ class ApplyQuota(models.Model):
         quota.calls += 1
         quota.save(update_fields=["window_start", "calls"])
         return True
+
+
+class IssuedDocument(models.Model):
+    """One content of an encounter's FHIR document as it was first downloaded (DESIGN §8): a
+    document is immutable, so each new content (a review recorded, a course ended) gets its
+    own identifier and time, and replaces the version before it."""
+
+    encounter = models.ForeignKey(
+        "guidance.Encounter", on_delete=models.CASCADE, related_name="issued_documents"
+    )
+    version = models.PositiveIntegerField()
+    identifier = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    content_hash = models.CharField(max_length=64)
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["encounter", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["encounter", "version"], name="one_document_per_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.encounter_id} version {self.version}"

@@ -56,7 +56,7 @@ def encounter_fhir(request, encounter_id):
         raise EncounterError(
             "Finalize the encounter before downloading it for the record.", encounter
         )
-    response = _fhir_response(fhir.encounter_document(encounter, settings.FHIR_BASE_URL))
+    response = _fhir_response(fhir.issued_document(encounter, settings.FHIR_BASE_URL))
     AccessLog.record(request.user, encounter, AccessLog.Action.DOWNLOADED_FHIR)
     # The file name carries no patient reference: downloads folders are not private.
     response["Content-Disposition"] = f'attachment; filename="lems-summary-{encounter.pk}.json"'
