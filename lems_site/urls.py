@@ -28,6 +28,13 @@ urlpatterns = [
         views_fhir.plan_definition_apply,
         name="plan_definition_apply",
     ),
+    path("fhir/<str:kind>", views_fhir.canonical_search, name="fhir_search"),
+    path("fhir/<str:kind>/<str:resource_id>", views_fhir.canonical_resource, name="fhir_read"),
+    path(
+        "fhir/<str:kind>/<str:resource_id>/_history/<int:version>",
+        views_fhir.canonical_resource,
+        name="fhir_vread",
+    ),
     path("guideline/revisions/", content_views.guideline_revisions, name="guideline_revisions"),
     path("healthz", health.healthz, name="healthz"),
     # Sign in and out only: there is no mail to reset a password by, and accounts are the

@@ -21,6 +21,10 @@ from guidance.fhir.common import FHIR_JSON, canonical  # noqa: F401
 from guidance.fhir.conditions import enable_levels, engine_condition, fhirpath  # noqa: F401
 from guidance.fhir.document import encounter_document  # noqa: F401
 from guidance.fhir.narrative import doses_section, plan_section  # noqa: F401
-from guidance.fhir.plan_definition import guideline_bundle, plan_definition  # noqa: F401
+from guidance.fhir.plan_definition import (  # noqa: F401
+    guideline_bundle,
+    guideline_resources,
+    plan_definition,
+)
 from guidance.fhir.questionnaire import questionnaire, questionnaire_response, response_items  # noqa: F401
 from guidance.fhir.versions import issued_document  # noqa: F401

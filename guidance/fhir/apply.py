@@ -15,6 +15,7 @@ from guidance.encounters.summary import dose_lines
 from guidance.engine import pathway
 from guidance.fhir.common import PLAN_DEFINITION_ID, canonical, without_empty
 from guidance.fhir.plan_definition import _related_artifact
+from guidance.fhir.terminology import statement_coding
 
 VALUE_KEYS = ("valueCoding", "valueDecimal", "valueInteger", "valueDate", "valueString")
 MAX_ITEMS = 200
@@ -88,7 +89,7 @@ def parameters_response(parameters):
     return response, subject if isinstance(subject, str) and len(subject) <= 200 else None
 
 
-def _action(code, statement, outcome):
+def _action(code, statement, outcome, base_url):
     priority = outcome.priority.get(code)
     markers = [
         statement.get_kind_display(),
@@ -107,7 +108,7 @@ def _action(code, statement, outcome):
             "description": statement.text,
             "textEquivalent": f"{statement.text} ({', '.join(markers)})",
             "priority": "urgent" if priority else "routine",
-            "code": [{"coding": [{"code": code}], "text": code}],
+            "code": [{"coding": [statement_coding(code, statement, base_url)]}],
             "documentation": [
                 _related_artifact(citation) for citation in statement.ordered_citations
             ],
@@ -146,7 +147,9 @@ def care_plan(answers, revision, statements, base_url, subject=None):
         "subject": {"display": subject or "the patient of the QuestionnaireResponse"},
         # Every code has its statement in a published revision (`manage.py check` says so).
         "action": [
-            _action(code, statements[code], outcome) for code in outcome.codes if code in statements
+            _action(code, statements[code], outcome, base_url)
+            for code in outcome.codes
+            if code in statements
         ],
     }
     return without_empty(

@@ -13,6 +13,7 @@ from guidance.fhir.common import (
 )
 from guidance.fhir.conditions import fhirpath
 from guidance.fhir.questionnaire import question_codes, questionnaire
+from guidance.fhir.terminology import statement_coding, terminology
 
 
 def _related_artifact(citation):
@@ -35,11 +36,12 @@ def _related_artifact(citation):
     )
 
 
-def _action(statement, condition):
+def _action(statement, condition, base_url):
     return without_empty(
         {
             "id": statement.code,
             "title": statement.code,
+            "code": [{"coding": [statement_coding(statement.code, statement, base_url)]}],
             "description": statement.text,
             "documentation": [
                 _related_artifact(citation) for citation in statement.ordered_citations
@@ -91,7 +93,7 @@ def plan_definition(revision, statements, base_url):
                 }
             ],
             "action": [
-                _action(statements[code], condition)
+                _action(statements[code], condition, base_url)
                 for code, condition in pathway.RULES
                 if code in statements
             ],
@@ -99,13 +101,20 @@ def plan_definition(revision, statements, base_url):
     )
 
 
-def guideline_bundle(revision, statements, base_url):
-    """The published revision as a `collection`: question codes, Questionnaire, PlanDefinition."""
-    resources = [
+def guideline_resources(revision, statements, base_url):
+    """Every conformance resource of a revision: question codes, the answers' and statements'
+    CodeSystems and ValueSets, the Questionnaire and the PlanDefinition."""
+    return [
         question_codes(revision, base_url),
+        *terminology(revision, statements, base_url),
         questionnaire(revision, base_url),
         plan_definition(revision, statements, base_url),
     ]
+
+
+def guideline_bundle(revision, statements, base_url):
+    """The published revision as a `collection` of its conformance resources."""
+    resources = guideline_resources(revision, statements, base_url)
     return {
         "resourceType": "Bundle",
         "type": "collection",

@@ -4,7 +4,6 @@ answers as a QuestionnaireResponse."""
 from guidance.encounters.wording import (
     FIELD_LABELS,
     STEP_TITLES,
-    VALUE_LABELS,
 )
 from guidance.engine import pathway
 from guidance.fhir.common import (
@@ -18,16 +17,12 @@ from guidance.fhir.common import (
     without_empty,
 )
 from guidance.fhir.conditions import wrapped
+from guidance.fhir.terminology import answer_coding
 
 
 def _label(field):
     # A field the forms do not word yet reads as its name.
     return FIELD_LABELS.get(field) or field.replace("_", " ").capitalize()
-
-
-def _answer_coding(field, value):
-    label = VALUE_LABELS.get(field, {}).get(value)
-    return {"code": value, "display": label[0] if label else value}
 
 
 def _question(field, base_url):
@@ -47,7 +42,8 @@ def _question(field, base_url):
     if field in pathway.CHOICES:
         item["type"] = "choice"
         item["answerOption"] = [
-            {"valueCoding": _answer_coding(field, value)} for value in pathway.CHOICES[field]
+            {"valueCoding": answer_coding(field, value, base_url)}
+            for value in pathway.CHOICES[field]
         ]
         if field == "ivig_risk_factors":
             item["repeats"] = True  # tick any that apply
@@ -122,10 +118,10 @@ def questionnaire(revision, base_url):
 # The PlanDefinition
 
 
-def _answer(field, value):
+def _answer(field, value, base_url):
     if field in pathway.CHOICES:
         values = value if isinstance(value, (list, tuple)) else [value]
-        return [{"valueCoding": _answer_coding(field, one)} for one in values]
+        return [{"valueCoding": answer_coding(field, one, base_url)} for one in values]
     if field in RANGES:
         return [{"valueDecimal": value}]
     if is_date(field):
@@ -137,7 +133,7 @@ def _held(condition, answers):
     return condition is None or condition.reasons(answers) is not None
 
 
-def response_items(answers, *, applicable_only=True):
+def response_items(answers, *, base_url, applicable_only=True):
     """The answers as QuestionnaireResponse items, nested as the Questionnaire's.
 
     A FHIR form leaves out the answers of questions that do not apply; with
@@ -155,7 +151,7 @@ def response_items(answers, *, applicable_only=True):
                 continue
             if applicable_only and not _held(condition, answers):
                 continue
-            question = {"linkId": field, "answer": _answer(field, answers[field])}
+            question = {"linkId": field, "answer": _answer(field, answers[field], base_url)}
             questions.append(wrapped(question, condition, with_enable_when=False))
         if questions:
             group = {"linkId": step, "item": questions}
@@ -173,7 +169,7 @@ def questionnaire_response(
         "questionnaire": f"{questionnaire_url}|{questionnaire_version}",
         "status": "completed",
         **extra,
-        "item": response_items(answers, applicable_only=applicable_only),
+        "item": response_items(answers, base_url=base_url, applicable_only=applicable_only),
     }
 
 

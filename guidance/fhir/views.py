@@ -120,3 +120,93 @@ def plan_definition_apply(request, plan_id):
     except ValueError as error:  # a bad answer: the engine names the field
         return _refused(400, f"Bad answer: {error}", "value")
     return _fhir_response(plan)
+
+
+CANONICAL_KINDS = ("CodeSystem", "ValueSet", "Questionnaire", "PlanDefinition")
+
+
+def _reader(request):
+    """A signed-in user, or a token's account, may read the guideline's resources."""
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and raw.strip():
+        return ApiToken.user_of(raw.strip())
+    return request.user if request.user.is_authenticated else None
+
+
+def _revision_resources(revision):
+    statements = statements_by_code(revision, pathway.ALL_CODES)
+    return fhir.guideline_resources(revision, statements, settings.FHIR_BASE_URL)
+
+
+def _seen_revisions():
+    """The revisions clinicians have seen (published, or retired since), newest first."""
+    return (
+        Revision.objects.filter(status__in=[Revision.Status.PUBLISHED, Revision.Status.RETIRED])
+        .select_related("guideline")
+        .order_by("-number")
+    )
+
+
+@require_GET
+def canonical_resource(request, kind, resource_id, version=None):
+    """`GET /fhir/<kind>/<id>` (the published revision's) and `.../_history/<version>` (the
+    revision of that number, published or retired): what a canonical URL|version names."""
+    if _reader(request) is None:
+        return _refused(401, "Sign in, or send an API token as a Bearer token.", "login")
+    if kind not in CANONICAL_KINDS:
+        return _refused(404, f"No resources of type {kind!r} here.", "not-found")
+    revisions = _seen_revisions()
+    revision = (
+        revisions.filter(number=version).first()
+        if version is not None
+        else revisions.filter(status=Revision.Status.PUBLISHED).first()
+    )
+    found = [
+        resource
+        for resource in (_revision_resources(revision) if revision else [])
+        if resource["resourceType"] == kind and resource["id"] == resource_id
+    ]
+    if not found:
+        return _refused(404, f"No {kind}/{resource_id} in that revision.", "not-found")
+    return _fhir_response(found[0])
+
+
+@require_GET
+def canonical_search(request, kind):
+    """`GET /fhir/<kind>?url=<canonical>[&version=N]`: a searchset of what it names (every
+    revision clinicians saw when no version is given, newest first)."""
+    if _reader(request) is None:
+        return _refused(401, "Sign in, or send an API token as a Bearer token.", "login")
+    if kind not in CANONICAL_KINDS:
+        return _refused(404, f"No resources of type {kind!r} here.", "not-found")
+    url, version = request.GET.get("url", ""), request.GET.get("version", "")
+    if "|" in url:
+        url, version = url.split("|", 1)
+    if not url:
+        return _refused(400, "Search by url (and version).", "required")
+    revisions = _seen_revisions()
+    if version:
+        if not version.isdigit():
+            return _refused(400, "version is a revision number.", "value")
+        revisions = revisions.filter(number=int(version))
+    matches = [
+        resource
+        for revision in revisions
+        for resource in _revision_resources(revision)
+        if resource["resourceType"] == kind and resource["url"] == url
+    ]
+    return _fhir_response(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(matches),
+            "entry": [
+                {
+                    "fullUrl": f"{resource['url']}/_history/{resource['version']}",
+                    "resource": resource,
+                    "search": {"mode": "match"},
+                }
+                for resource in matches
+            ],
+        }
+    )
