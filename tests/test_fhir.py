@@ -149,7 +149,7 @@ def test_the_plan_definition_has_one_action_per_statement_code_with_its_text_and
 ):
     plan = resource_of(guideline_bundle(clinician_client), "PlanDefinition")
     actions = plan["action"]
-    assert [action["title"] for action in actions] == list(pathway.ALL_CODES)
+    assert [action["id"] for action in actions] == list(pathway.ALL_CODES)
     statements = {
         statement.code: statement
         for statement in Statement.objects.filter(revision__guideline=guideline).prefetch_related(
@@ -158,7 +158,7 @@ def test_the_plan_definition_has_one_action_per_statement_code_with_its_text_and
     }
     cited_with_doi = 0
     for action in actions:
-        statement = statements[action["title"]]
+        statement = statements[action["id"]]
         assert action["description"] == statement.text
         assert [artifact["label"] for artifact in action.get("documentation", [])] == [
             str(citation.number) for citation in statement.ordered_citations
@@ -176,7 +176,41 @@ def test_the_plan_definition_has_one_action_per_statement_code_with_its_text_and
         (condition,) = action["condition"]
         assert condition["kind"] == "applicability"
         assert condition["expression"]["language"] == "text/fhirpath"
+        assert action["title"] != statement.code and statement.section.title in action["title"]
+        (extension,) = action["extension"]
+        parts = {part["url"]: part for part in extension["extension"]}
+        assert parts["origin"]["valueCode"] == statement.origin
+        assert parts["verification"]["valueCode"] == statement.verification
+        assert parts["evidenceQuality"]["valueCode"] == statement.evidence_quality
+        assert parts["editedLocally"]["valueBoolean"] is False
     assert cited_with_doi > 0
+
+
+def test_each_extension_used_is_defined_by_a_structure_definition_in_the_bundle(
+    clinician_client, guideline
+):
+    bundle = guideline_bundle(clinician_client)
+    defined = {
+        entry["resource"]["url"]: entry["resource"]
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] == "StructureDefinition"
+    }
+    used = {
+        extension["url"]
+        for action in resource_of(bundle, "PlanDefinition")["action"]
+        for extension in action.get("extension", [])
+    }
+    assert used and used <= set(defined)
+    for definition in defined.values():
+        parts = {
+            element["sliceName"]
+            for element in definition["differential"]["element"]
+            if "sliceName" in element
+        }
+        for action in resource_of(bundle, "PlanDefinition")["action"]:
+            for extension in action["extension"]:
+                if extension["url"] == definition["url"]:
+                    assert {part["url"] for part in extension["extension"]} <= parts
 
 
 def test_markup_in_a_statement_reaches_the_export_as_text_not_as_narrative(
@@ -184,7 +218,7 @@ def test_markup_in_a_statement_reaches_the_export_as_text_not_as_narrative(
 ):
     Statement.objects.filter(code="dap-first-line").update(text="<script>alert(1)</script> 3,4-DAP")
     plan = resource_of(guideline_bundle(clinician_client), "PlanDefinition")
-    (action,) = [action for action in plan["action"] if action["title"] == "dap-first-line"]
+    (action,) = [action for action in plan["action"] if action["id"] == "dap-first-line"]
     assert (
         action["description"] == "<script>alert(1)</script> 3,4-DAP"
     )  # JSON text, escaped by JSON

@@ -9,6 +9,7 @@ from fhir.resources.R4B import get_fhir_model_class
 
 from guidance.content.revisions import publish, start_draft, submit_for_review
 from guidance.engine import pathway
+from guidance.fhir.extensions import HIGH_PRIORITY_WHEN
 from guidance.fhir.models import ApiToken
 from guidance.fhir.terminology import answers_id
 from tests.paths import IVIG_PATH_ANSWERS
@@ -108,3 +109,24 @@ def test_every_coding_names_its_system(clinician_client, clinician, prescribe): 
     assert (
         dap["answerOption"][0]["valueCoding"]["system"] == f"{BASE}/CodeSystem/lems-ivig-dap-status"
     )
+
+
+def test_the_high_priority_table_names_exactly_the_codes_the_engine_marks():
+    from tests.fhir_answer_sets import complete_answer_sets
+
+    marked = {
+        code for answers in complete_answer_sets() for code in pathway.evaluate(answers).priority
+    }
+    assert marked == set(HIGH_PRIORITY_WHEN)
+
+
+def test_the_document_names_its_revision_with_an_extension_defined_here(
+    clinician_client,
+    prescribe,  # noqa: F811
+):
+    _, record = document(clinician_client, prescribe(started_days_ago=20))
+    (extension,) = resource_of(record, "Composition")["extension"]
+    status, definition = read(clinician_client, "/fhir/StructureDefinition/lems-guideline-revision")
+    assert status == 200 and extension["url"] == definition["url"]
+    assert extension["valueCanonical"].endswith("/PlanDefinition/lems-ivig-guideline|1")
+    get_fhir_model_class("StructureDefinition").model_validate(definition)

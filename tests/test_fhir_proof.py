@@ -35,7 +35,7 @@ def conditions(guideline):
     revision = published_revision()
     plan = fhir.plan_definition(revision, statements_by_code(revision, pathway.ALL_CODES), BASE_URL)
     expressions = [
-        (action["title"], action["condition"][0]["expression"]["expression"])
+        (action["id"], action["condition"][0]["expression"]["expression"])
         for action in plan["action"]
     ]
     compiled = {

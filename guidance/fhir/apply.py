@@ -14,8 +14,9 @@ from django.utils import timezone
 from guidance.encounters.summary import dose_lines
 from guidance.engine import pathway
 from guidance.fhir.common import PLAN_DEFINITION_ID, canonical, without_empty
+from guidance.fhir.extensions import statement_extension
 from guidance.fhir.plan_definition import _related_artifact
-from guidance.fhir.terminology import statement_coding
+from guidance.fhir.terminology import statement_coding, statement_title
 
 VALUE_KEYS = ("valueCoding", "valueDecimal", "valueInteger", "valueDate", "valueString")
 MAX_ITEMS = 200
@@ -104,7 +105,8 @@ def _action(code, statement, outcome, base_url):
     return without_empty(
         {
             "id": code,
-            "title": f"{statement.section.title}: {statement.get_kind_display().lower()}",
+            "extension": [statement_extension(statement, base_url)],
+            "title": statement_title(statement),
             "description": statement.text,
             "textEquivalent": f"{statement.text} ({', '.join(markers)})",
             "priority": "urgent" if priority else "routine",

@@ -27,6 +27,8 @@ from guidance.fhir.common import (
     UCUM,
     canonical,
 )
+from guidance.fhir.extensions import GUIDELINE_REVISION
+from guidance.fhir.extensions import url as extension_url
 from guidance.fhir.narrative import SECTIONS
 from guidance.fhir.questionnaire import questionnaire_response
 
@@ -239,15 +241,11 @@ def composition(encounter, base_url, links):
     return {
         "resourceType": "Composition",
         "id": _resource_uuid(encounter, "Composition"),
+        # The revision it was made on (an extension of ours: R4's Composition has no element).
         "extension": [
             {
-                "url": "http://hl7.org/fhir/StructureDefinition/cqf-relatedArtifact",
-                "valueRelatedArtifact": {
-                    "type": "depends-on",
-                    "display": f"{guideline['title']}, revision {guideline['revision']} "
-                    f"({guideline['revision_date']})",
-                    "resource": f"{plan_url}|{guideline['revision']}",
-                },
+                "url": extension_url(base_url, GUIDELINE_REVISION),
+                "valueCanonical": f"{plan_url}|{guideline['revision']}",
             }
         ],
         "status": "final",

@@ -12,8 +12,9 @@ from guidance.fhir.common import (
     without_empty,
 )
 from guidance.fhir.conditions import fhirpath
+from guidance.fhir.extensions import statement_extension, structure_definitions
 from guidance.fhir.questionnaire import question_codes, questionnaire
-from guidance.fhir.terminology import statement_coding, terminology
+from guidance.fhir.terminology import statement_coding, statement_title, terminology
 
 
 def _related_artifact(citation):
@@ -40,7 +41,8 @@ def _action(statement, condition, base_url):
     return without_empty(
         {
             "id": statement.code,
-            "title": statement.code,
+            "extension": [statement_extension(statement, base_url)],
+            "title": statement_title(statement),
             "code": [{"coding": [statement_coding(statement.code, statement, base_url)]}],
             "description": statement.text,
             "documentation": [
@@ -105,6 +107,7 @@ def guideline_resources(revision, statements, base_url):
     """Every conformance resource of a revision: question codes, the answers' and statements'
     CodeSystems and ValueSets, the Questionnaire and the PlanDefinition."""
     return [
+        *structure_definitions(revision, base_url),
         question_codes(revision, base_url),
         *terminology(revision, statements, base_url),
         questionnaire(revision, base_url),

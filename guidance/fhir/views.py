@@ -122,7 +122,13 @@ def plan_definition_apply(request, plan_id):
     return _fhir_response(plan)
 
 
-CANONICAL_KINDS = ("CodeSystem", "ValueSet", "Questionnaire", "PlanDefinition")
+CANONICAL_KINDS = (
+    "CodeSystem",
+    "ValueSet",
+    "Questionnaire",
+    "PlanDefinition",
+    "StructureDefinition",
+)
 
 
 def _reader(request):
