@@ -650,3 +650,16 @@ def test_the_same_content_downloaded_again_is_the_same_document(clinician_client
     assert composition["meta"] == {"versionId": "1"}
     assert composition["date"] == first["timestamp"]
     assert "relatesTo" not in composition
+
+
+def test_a_control_character_in_an_old_snapshot_leaves_the_narrative_valid_xhtml(
+    clinician_client, finalized
+):
+    # Forms refuse control characters (issue 21); a summary finalized before may hold one.
+    finalized.decision_note = "Bell\x07 and tab\x0b here"
+    finalized.save(update_fields=["decision_note"])
+    _, bundle = document(clinician_client, finalized)
+    texts = " ".join(
+        narrative(section)[1] for section in resource_of(bundle, "Composition")["section"]
+    )
+    assert "Bell\ufffd and tab\ufffd here" in texts

@@ -1,5 +1,6 @@
 """The encounter document's Composition sections: XHTML narrative built from the snapshot."""
 
+import re
 from types import MappingProxyType
 
 from django.utils.html import format_html, format_html_join
@@ -12,12 +13,18 @@ from guidance.encounters.wording import (
 )
 from guidance.fhir.common import XHTML
 
+# Characters XML 1.0 does not allow even escaped. Forms refuse them since issue 21; a
+# summary finalized before may hold one, and a narrative must stay valid XHTML (txt-1).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
 
 def _div(*parts):
-    """An XHTML narrative; every part is already escaped (format_html)."""
-    return format_html(
+    """An XHTML narrative; every part is already escaped (format_html), and characters XML
+    cannot hold are shown as U+FFFD."""
+    html = format_html(
         '<div xmlns="{}">{}</div>', XHTML, format_html_join("", "{}", ((part,) for part in parts))
     )
+    return mark_safe(NOT_XML.sub("\ufffd", html))
 
 
 def _section(title, *parts, entries=()):
