@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ from guidance.encounters.forms import (
     ReviewForm,
 )
 from guidance.encounters.models import AccessLog, Encounter, Review
-from guidance.encounters.wording import STEP_TITLES
+from guidance.encounters.wording import REVIEW_STATE_NAMES, STEP_TITLES
 from guidance.engine import fingerprints, ivig_review, pathway, tumour_risk
 
 # The encounter list's filter of courses whose review is due or overdue.
@@ -138,9 +138,10 @@ def search(user, reference="", status=""):
     if reference:
         found = found.filter(patient_reference__icontains=reference)
     if status == REVIEW_DUE:
-        found = _awaiting_review(found).filter(
-            course_start_date__lte=ivig_review.due_on_or_before(timezone.localdate())
+        due = _awaiting_review(
+            found.filter(course_start_date__lte=ivig_review.due_on_or_before(timezone.localdate()))
         )
+        found = found.filter(pk__in=[encounter.pk for encounter in due])
         found = found.order_by("course_start_date", "pk")
     elif status:
         found = found.filter(status=status)
@@ -148,10 +149,28 @@ def search(user, reference="", status=""):
 
 
 def _awaiting_review(encounters):
-    """Finalized with an IVIG course, and no review recorded yet."""
-    return encounters.filter(
-        status=Encounter.Status.FINALIZED, course_start_date__isnull=False
-    ).exclude(Exists(Review.objects.filter(encounter=OuterRef("pk"))))
+    """Of `encounters`, those finalized with an IVIG course still awaiting its review (no
+    review yet, or only early ones: `ivig_review.awaits_review`), as a list by course start,
+    in one query."""
+    reviews = Review.objects.filter(encounter=OuterRef("pk"))
+    with_course = (
+        encounters.filter(status=Encounter.Status.FINALIZED, course_start_date__isnull=False)
+        .annotate(
+            latest_review=Subquery(
+                reviews.order_by("-review_date").values("review_date")[:1],
+                output_field=models.DateField(),
+            ),
+            stopped=Exists(reviews.filter(plan=ivig_review.STOP_PLAN)),
+        )
+        .order_by("course_start_date", "pk")
+    )
+    return [
+        encounter
+        for encounter in with_course
+        if ivig_review.awaits_review(
+            encounter.course_start_date, encounter.latest_review, encounter.stopped
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -160,27 +179,45 @@ class ReviewDue:
 
     encounter: Encounter
     window: ivig_review.ReviewWindow
-    state: str  # upcoming, due or overdue
+    state: str  # upcoming, due, overdue or late
+
+    @property
+    def state_words(self):
+        return REVIEW_STATE_NAMES[self.state]
 
 
 def reviews_due(user, today: datetime.date | None = None):
-    """My courses without a review, by due date (one query): the home page's worklist."""
+    """My courses awaiting their review, by due date (one query): the home page's worklist,
+    each with its state (upcoming, due, overdue or late)."""
     today = today or timezone.localdate()
-    awaiting = _awaiting_review(Encounter.objects.filter(owner=user)).only(
+    awaiting = Encounter.objects.filter(owner=user).only(
         "id", "patient_reference", "course_start_date", "status"
     )
     due = []
-    for encounter in awaiting.order_by("course_start_date", "pk"):
+    for encounter in _awaiting_review(awaiting):
         window = ivig_review.review_window(encounter.course_start_date)
         due.append(ReviewDue(encounter, window, window.state(today)))
     return due
 
 
-def reviews_due_count(user, today: datetime.date | None = None):
-    """How many of my courses are due or overdue for review (the navigation's count)."""
-    today = today or timezone.localdate()
-    awaiting = _awaiting_review(Encounter.objects.filter(owner=user))
-    return awaiting.filter(course_start_date__lte=ivig_review.due_on_or_before(today)).count()
+def reviews_due_count(user):
+    """How many courses the worklist of `reviews_due` lists: the navigation's count."""
+    awaiting = Encounter.objects.filter(owner=user).only("id", "course_start_date")
+    return len(_awaiting_review(awaiting))
+
+
+def awaited_review(encounter, today: datetime.date | None = None):
+    """My finalized encounter's course as the worklist shows it (a `ReviewDue`) while it
+    awaits its review, for the summary and the review page; None when it has no course or
+    its review is recorded."""
+    if not encounter.is_finalized or encounter.course_start_date is None:
+        return None
+    if not _awaiting_review(
+        Encounter.objects.filter(pk=encounter.pk).only("id", "course_start_date")
+    ):
+        return None
+    window = ivig_review.review_window(encounter.course_start_date)
+    return ReviewDue(encounter, window, window.state(today or timezone.localdate()))
 
 
 def create(user):
