@@ -1,11 +1,13 @@
-"""Small middleware: the access log, the Permissions-Policy header, and the session's idle
-timeout."""
+"""Small middleware: the access log, the Permissions-Policy header, the session's idle
+timeout, and the app's own error pages while DEBUG is on."""
 
 import logging
 import time
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.http import Http404
+from django.views import defaults
 
 SESSION_RENEWED_AT = "renewed_at"
 RENEW_AFTER_SECONDS = 60
@@ -88,5 +90,32 @@ def idle_timeout(get_response):
         ):
             session[SESSION_RENEWED_AT] = now
         return get_response(request)
+
+    return middleware
+
+
+# Words only Django's technical 404 and 500 pages (DEBUG on) carry.
+TECHNICAL_PAGE_MARK = b"because you have <code>DEBUG = True</code>"
+
+
+def branded_error_pages(get_response):
+    """With DEBUG on (`make run` sets it), Django answers a wrong address or a server error
+    with its yellow technical page, listing the addresses and settings: show the app's own
+    404 and 500 pages instead, as in production, unless DEBUG_PAGES asks for Django's. The
+    error itself is still logged, with its traceback, on the console."""
+
+    def middleware(request):
+        response = get_response(request)
+        if (
+            not settings.DEBUG
+            or settings.DEBUG_PAGES
+            or response.status_code not in (404, 500)
+            or response.streaming
+            or TECHNICAL_PAGE_MARK not in response.content
+        ):
+            return response
+        if response.status_code == 404:
+            return defaults.page_not_found(request, Http404())
+        return defaults.server_error(request)
 
     return middleware
