@@ -180,6 +180,7 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         "form": form,
         "decision_html": _decision_html(form),
         "awaited_review": encounters.awaited_review(encounter),
+        "continue_url": _page_url(encounter, assessment.next_step()) if assessment else None,
     }
     return render(request, _partial_or_page(request, "guidance/summary.html"), context)
 

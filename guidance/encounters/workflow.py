@@ -15,6 +15,7 @@ from django.contrib.auth.models import Permission
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
 from guidance.content.models import Revision
@@ -85,8 +86,20 @@ _LISTED_FIELDS = ("id", "patient_reference", "status", "updated_at", "created_at
 SCREENS_DUE_WITHIN_DAYS = 30
 
 
+def listed(user):
+    """My encounters as the lists show them: an untouched one (opened with "Start a new
+    encounter", nothing saved yet: no answer, no patient reference) is not listed, so
+    pressing the button twice leaves no empty rows. It is never reused for the next start
+    either: two tabs must never share one encounter for two patients."""
+    return (
+        Encounter.objects.filter(owner=user)
+        .exclude(status=Encounter.Status.IN_PROGRESS, patient_reference="", answers={})
+        .only(*_LISTED_FIELDS)
+    )
+
+
 def recent(user, count=5):
-    return with_next_screens(Encounter.objects.filter(owner=user).only(*_LISTED_FIELDS)[:count])
+    return with_next_screens(listed(user)[:count])
 
 
 def next_screen(answers):
@@ -134,7 +147,7 @@ def screens_due(user, today=None, within_days=SCREENS_DUE_WITHIN_DAYS):
 def search(user, reference="", status=""):
     """The clinician's encounters, newest first, by part of a patient reference and status
     (or `REVIEW_DUE`: courses whose review is due or overdue, the longest waiting first)."""
-    found = Encounter.objects.filter(owner=user).only(*_LISTED_FIELDS)
+    found = listed(user)
     if reference:
         found = found.filter(patient_reference__icontains=reference)
     if status == REVIEW_DUE:
@@ -289,6 +302,20 @@ def decision_form(encounter, assessment, data=None):
         dose_basis_needed=dose_basis_needed(assessment),
         course_offered="ivig" in assessment.outcome.doses,
     )
+
+
+def resume_url(encounter):
+    """Where to carry on with an encounter: its first unanswered step, or the summary when
+    every step is answered (or it is finalized, or its answers predate the rules)."""
+    following = None
+    if not encounter.is_finalized:
+        try:
+            following = pathway.assess(encounter.answers).next_step()
+        except pathway.AnswerError:
+            pass  # answers the pathway no longer accepts: the summary says what applies
+    if following is None:
+        return reverse("summary", args=[encounter.pk])
+    return reverse("step", args=[encounter.pk, following])
 
 
 def step_reached(encounter):
