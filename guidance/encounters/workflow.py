@@ -8,6 +8,7 @@ encounter is evaluated on, and the snapshot finalizing stores. A discarded encou
 gone for its owner too: `Encounter.objects` leaves it out of every query here.
 """
 
+import contextlib
 import datetime
 from dataclasses import dataclass
 
@@ -308,11 +309,10 @@ def resume_url(encounter):
     """Where to carry on with an encounter: its first unanswered step, or the summary when
     every step is answered (or it is finalized, or its answers predate the rules)."""
     following = None
+    # Answers the pathway no longer accepts: the summary says what applies.
     if not encounter.is_finalized:
-        try:
+        with contextlib.suppress(pathway.AnswerError):
             following = pathway.assess(encounter.answers).next_step()
-        except pathway.AnswerError:
-            pass  # answers the pathway no longer accepts: the summary says what applies
     if following is None:
         return reverse("summary", args=[encounter.pk])
     return reverse("step", args=[encounter.pk, following])
