@@ -185,6 +185,11 @@
       return "The server had a problem (error " + status + ") and this was not saved. " +
         "Nothing you typed is lost: try again, and tell IT if it keeps happening.";
     }
+    if (status === 404) {
+      return "This was not saved: this encounter is no longer there (it may have been " +
+        "discarded in another tab or window), so sending it again cannot work. What you " +
+        "typed is still on this page: note what you need, then start a new encounter.";
+    }
     if (status === 403) {
       return "This was refused (error 403): the page may be out of date. Reload the page " +
         "and try again.";
@@ -219,10 +224,21 @@
           form.click();
         }
       });
+      // A 404 (the encounter discarded meanwhile) can never succeed on a retry: the way on
+      // is the list of encounters, where a new one starts.
+      var elsewhere = document.createElement("a");
+      elsewhere.className = "btn btn-sm btn-outline-danger";
+      elsewhere.href = "/encounters/";
+      elsewhere.textContent = "Go to my encounters";
       notice.appendChild(message);
       notice.appendChild(retry);
+      notice.appendChild(elsewhere);
       anchor.insertBefore(notice, form);
     }
+    var gone = event.type === "htmx:responseError" && event.detail.xhr &&
+      event.detail.xhr.status === 404;
+    notice.querySelector("button").hidden = gone;
+    notice.querySelector("a").hidden = !gone;
     notice.querySelector("p").textContent = describeFailure(event);
     notice.focus();
   }
