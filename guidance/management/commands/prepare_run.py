@@ -23,16 +23,17 @@ class Command(BaseCommand):
     help = "Migrate, load the guideline, clear expired sessions, ensure the demo accounts."
 
     def handle(self, *args, **options):
+        shown = {"verbosity": options["verbosity"], "stdout": self.stdout, "stderr": self.stderr}
         fresh = _fresh_sqlite()
         if fresh:
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA synchronous")
                 (synchronous,) = cursor.fetchone()
                 cursor.execute("PRAGMA synchronous = OFF")
-        call_command("migrate", interactive=False, verbosity=options["verbosity"])
+        call_command("migrate", interactive=False, **shown)
         if fresh:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA synchronous = {int(synchronous)}")
-        call_command("load_guideline", verbosity=options["verbosity"])
-        call_command("clearsessions", verbosity=options["verbosity"])
-        call_command("ensure_demo_accounts", verbosity=options["verbosity"])
+        call_command("load_guideline", **shown)
+        call_command("clearsessions", **shown)
+        call_command("ensure_demo_accounts", **shown)
