@@ -674,3 +674,32 @@ def test_a_review_posted_after_the_session_ended_is_recorded_after_signing_in(
     assert response.status_code == 302
     assert response["Location"] == reverse("summary", args=[encounter.pk])
     assert Review.objects.get(encounter=encounter).score == 12
+
+
+@pytest.mark.parametrize(
+    ("day", "plan", "kept"),
+    [(0, "other", True), (13, "other", True), (14, "other", False), (15, "other", False)]
+    + [(3, "stop", False)],
+)
+def test_the_query_alone_leaves_out_the_settled_courses_at_day_14(
+    clinician, day, plan, kept, monkeypatch
+):
+    # The database's filter, without the Python rule behind it: it must agree at the edge.
+    from guidance.encounters import workflow
+
+    start = datetime.date(2026, 11, 1)
+    encounter = Encounter.objects.create(
+        owner=clinician,
+        status=Encounter.Status.FINALIZED,
+        course_start_date=start,
+        ivig_g_per_kg="2.0",
+        ivig_days=5,
+    )
+    Review.objects.create(
+        encounter=encounter,
+        review_date=start + datetime.timedelta(days=day),
+        response="improved",
+        plan=plan,
+    )
+    monkeypatch.setattr(workflow.ivig_review, "awaits_review", lambda *arguments: True)
+    assert bool(workflow._awaiting_review(Encounter.objects.all())) is kept

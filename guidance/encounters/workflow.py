@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Permission
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -165,10 +166,18 @@ def search(user, reference="", status=""):
 def _awaiting_review(encounters):
     """Of `encounters`, those finalized with an IVIG course still awaiting its review (no
     review yet, or only early ones: `ivig_review.awaits_review`), as a list by course start,
-    in one query."""
+    in one query. The query already leaves out the courses a review settled (on or after
+    day 14, or stopping IVIG), so a clinician's many reviewed courses are not read for the
+    navigation's count on every page; the rule itself decides what is left."""
     reviews = Review.objects.filter(encounter=OuterRef("pk"))
+    window_opens = Cast(
+        OuterRef("course_start_date") + datetime.timedelta(days=ivig_review.DUE_FROM_DAY),
+        models.DateField(),
+    )
     with_course = (
         encounters.filter(status=Encounter.Status.FINALIZED, course_start_date__isnull=False)
+        .exclude(Exists(reviews.filter(review_date__gte=window_opens)))
+        .exclude(Exists(reviews.filter(plan=ivig_review.STOP_PLAN)))
         .annotate(
             latest_review=Subquery(
                 reviews.order_by("-review_date").values("review_date")[:1],
