@@ -11,22 +11,24 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# The marker holds the requirements installed: a fresh clone's requirements.txt is newer than
+# an existing venv's marker, but pip runs again only when the requirements differ.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
-	touch $@
+	cmp -s requirements.txt $@ || $(BIN)/pip install --quiet -r requirements.txt
+	cp requirements.txt $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	touch $(VENV)/.installed $@
+	cp requirements.txt $(VENV)/.installed
+	touch $@
 
+# prepare_run: migrate, load the guideline, clear expired sessions, the demo accounts, in
+# one process with the system checks run once; so the server skips them at start.
 run: export DEBUG ?= true
 run: $(VENV)/.installed
-	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py load_guideline
-	$(BIN)/python manage.py clearsessions
-	$(BIN)/python manage.py ensure_demo_accounts
+	$(BIN)/python manage.py prepare_run
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py runserver --skip-checks $(HOST):$(PORT)
 
 demo-reset: export DEBUG ?= true
 demo-reset: $(VENV)/.installed

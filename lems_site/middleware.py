@@ -1,11 +1,13 @@
-"""Small middleware: the access log, the Permissions-Policy header, and the session's idle
-timeout."""
+"""Small middleware: the access log, the Permissions-Policy header, the session's idle
+timeout, and the app's own error pages while DEBUG is on."""
 
 import logging
 import time
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.http import Http404
+from django.views import defaults
 
 SESSION_RENEWED_AT = "renewed_at"
 RENEW_AFTER_SECONDS = 60
@@ -69,8 +71,15 @@ def permissions_policy(get_response):
     return middleware
 
 
+def renew_after_seconds():
+    """How often, at most, a session's expiry is pushed forward: once a minute, or a quarter
+    of a short idle timeout (15 seconds of a 1-minute one), so a short timeout is not mostly
+    spent before the page even loads. The page's idle warning allows for it."""
+    return max(1, min(RENEW_AFTER_SECONDS, settings.SESSION_COOKIE_AGE // 4))
+
+
 def idle_timeout(get_response):
-    """Push a signed-in session's expiry forward, at most once a minute.
+    """Push a signed-in session's expiry forward, at most once a minute (`renew_after_seconds`).
 
     Saving a session renews its expiry (SESSION_COOKIE_AGE of inactivity); marking it
     modified once a minute gives the idle timeout without a database write per request.
@@ -81,12 +90,40 @@ def idle_timeout(get_response):
     def middleware(request):
         session = request.session
         now = int(time.time())
+        request.idle_renew_seconds = renew_after_seconds()
         if (
             session.session_key
             and SESSION_KEY in session
-            and now - session.get(SESSION_RENEWED_AT, 0) >= RENEW_AFTER_SECONDS
+            and now - session.get(SESSION_RENEWED_AT, 0) >= request.idle_renew_seconds
         ):
             session[SESSION_RENEWED_AT] = now
         return get_response(request)
+
+    return middleware
+
+
+# Words only Django's technical 404 and 500 pages (DEBUG on) carry.
+TECHNICAL_PAGE_MARK = b"because you have <code>DEBUG = True</code>"
+
+
+def branded_error_pages(get_response):
+    """With DEBUG on (`make run` sets it), Django answers a wrong address or a server error
+    with its yellow technical page, listing the addresses and settings: show the app's own
+    404 and 500 pages instead, as in production, unless DEBUG_PAGES asks for Django's. The
+    error itself is still logged, with its traceback, on the console."""
+
+    def middleware(request):
+        response = get_response(request)
+        if (
+            not settings.DEBUG
+            or settings.DEBUG_PAGES
+            or response.status_code not in (404, 500)
+            or response.streaming
+            or TECHNICAL_PAGE_MARK not in response.content
+        ):
+            return response
+        if response.status_code == 404:
+            return defaults.page_not_found(request, Http404())
+        return defaults.server_error(request)
 
     return middleware

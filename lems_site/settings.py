@@ -20,6 +20,10 @@ from lems_site.env import (
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", default=False)
+# Django's technical 404 and 500 pages, with DEBUG on only: off, a wrong address or a
+# server error shows the app's own pages even under `make run` (the console still has the
+# traceback).
+DEBUG_PAGES = env_bool("DEBUG_PAGES", default=False)
 SECRET_KEY = secret_key(DEBUG)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 
@@ -51,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "lems_site.middleware.branded_error_pages",
     "lems_site.middleware.permissions_policy",
     "lems_site.middleware.idle_timeout",
     "lems_site.session_resume.SessionEndedMiddleware",

@@ -212,7 +212,7 @@ def test_rows_without_a_reference_show_when_they_started_and_the_step_reached(
 ):
     settings.TIME_ZONE = "Europe/Amsterdam"
     first = make_encounter(answers=answers_before("severity", ivig_answers))
-    second = make_encounter()
+    second = make_encounter(answers={"weight_kg": 70.0})  # an untouched one is not listed
     done = make_encounter(answers=ivig_answers, status="complete")
     Encounter.objects.filter(pk=first.pk).update(created_at="2026-11-30T08:05:00Z")
     Encounter.objects.filter(pk=second.pk).update(created_at="2026-11-30T14:40:00Z")

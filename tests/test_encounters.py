@@ -353,13 +353,43 @@ def test_a_search_that_finds_nothing_does_not_say_i_have_no_encounters(
     assert "No encounter matches this search." in response.content.decode()
 
 
-def test_each_row_offers_resume_or_open_and_print(clinician_client, make_encounter):
+def test_each_row_offers_resume_or_open_and_print(clinician_client, make_encounter, ivig_answers):
     draft = make_encounter(patient_reference="DRAFT-1")
+    severity_next = {
+        field: ivig_answers[field]
+        for field in ("weight_kg", "diagnosis_confirmed", "tumour_status", "smoking", "dap_status")
+    }
+    halfway = make_encounter(patient_reference="HALF-1", answers=severity_next)
+    answered = make_encounter(patient_reference="ALL-1", answers=ivig_answers, status="complete")
     done = make_encounter(patient_reference="FINAL-1", status="finalized")
     page = clinician_client.get(reverse("encounter_list")).content.decode()
-    assert re.search(rf'href="{reverse("summary", args=[draft.pk])}">Resume<', page)
+    # Resume opens the first unanswered step, or the summary once every step is answered.
+    assert re.search(rf'href="{reverse("step", args=[draft.pk, "patient"])}">Resume<', page)
+    assert re.search(rf'href="{reverse("step", args=[halfway.pk, "severity"])}">Resume<', page)
+    assert re.search(rf'href="{reverse("summary", args=[answered.pk])}">Resume<', page)
     assert re.search(rf'href="{reverse("summary", args=[done.pk])}">Open<', page)
     assert reverse("print", args=[done.pk]) in page
+
+
+def test_an_untouched_new_encounter_is_not_listed(clinician_client, make_encounter):
+    for _ in range(2):  # "Start a new encounter" pressed twice, nothing saved
+        clinician_client.post(reverse("new_encounter"))
+    kept = make_encounter(patient_reference="MRN-KEPT")
+    for url in (reverse("encounter_list"), reverse("home")):
+        page = clinician_client.get(url).content.decode()
+        assert "MRN-KEPT" in page
+        assert "Not given · started" not in page
+    assert Encounter.objects.filter(owner=kept.owner).count() == 3
+
+
+def test_the_summarys_continue_link_opens_the_first_unanswered_step(
+    clinician_client, make_encounter, ivig_answers
+):
+    answers = {field: value for field, value in ivig_answers.items() if field != "weakness"}
+    encounter = make_encounter(answers=answers)
+    page = clinician_client.get(reverse("summary", args=[encounter.pk])).content.decode()
+    link = reverse("step", args=[encounter.pk, "severity"])
+    assert f'<a href="{link}" class="alert-link">Continue the pathway</a>' in page
 
 
 # --- the query budget --------------------------------------------------------------------

@@ -33,11 +33,50 @@ def test_the_window_is_day_14_to_28_and_the_decision_before_day_56():
         (28, "due"),
         (29, "overdue"),
         (56, "overdue"),
-        (400, "overdue"),
+        (57, "late"),
+        (400, "late"),
     ],
 )
-def test_a_review_is_upcoming_then_due_then_overdue(day, state):
+def test_a_review_is_upcoming_then_due_then_overdue_then_late(day, state):
     assert ivig_review.review_window(START).state(on_day(day)) == state
+
+
+@pytest.mark.parametrize(
+    ("day", "timing"),
+    [
+        (0, "early"),
+        (10, "early"),
+        (13, "early"),
+        (14, "in_window"),
+        (28, "in_window"),
+        (29, "overdue"),
+        (56, "overdue"),
+        (57, "late"),
+        (60, "late"),
+    ],
+)
+def test_a_review_is_early_in_the_window_overdue_or_late_by_its_day(day, timing):
+    assert ivig_review.review_window(START).timing(on_day(day)) == timing
+
+
+@pytest.mark.parametrize(
+    ("latest_review_day", "stopped", "awaits"),
+    [
+        (None, False, True),
+        (0, False, True),
+        (10, False, True),
+        (13, False, True),
+        (14, False, False),
+        (60, False, False),
+        (10, True, False),
+        (0, True, False),
+    ],
+)
+def test_only_a_review_from_day_14_or_one_that_stops_ivig_settles_the_course(
+    latest_review_day, stopped, awaits
+):
+    latest = None if latest_review_day is None else on_day(latest_review_day)
+    assert ivig_review.awaits_review(START, latest, stopped) is awaits
 
 
 def test_due_or_overdue_means_started_at_least_14_days_ago():

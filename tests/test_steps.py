@@ -288,7 +288,7 @@ BAD_ANSWERS = [
             "weight_kg",
             "Enter the weight in kg as a number, e.g. 72.5.",
         )
-        for typed in ("abc", "nan", "inf", "-inf", "1e400", "70,5")
+        for typed in ("abc", "nan", "inf", "-inf", "1e400", "1,070.5", "70,5,1")
     ],
     (
         "patient",
@@ -430,6 +430,37 @@ def test_a_bad_answer_is_refused_beside_its_field_and_what_was_typed_is_kept(
     assert encounter.answers == before.answers
     assert encounter.patient_reference == "OLD-REF"
     assert encounter.updated_at == before.updated_at
+
+
+@pytest.mark.parametrize(
+    ("weight", "height", "kg", "cm"),
+    [
+        ("82,5", "172,5", 82.5, 172.5),
+        ("82.5", "172", 82.5, 172.0),
+        (" 70,25 ", "160,0", 70.25, 160.0),
+    ],
+)
+def test_a_decimal_comma_means_a_decimal_point(
+    clinician_client, make_encounter, weight, height, kg, cm
+):
+    encounter = make_encounter()
+    response = clinician_client.post(
+        step_url(encounter, "patient"),
+        {"weight_kg": weight, "height_cm": height, "diagnosis_confirmed": "yes"},
+    )
+    assert response.status_code == 302
+    encounter.refresh_from_db()
+    assert (encounter.answers["weight_kg"], encounter.answers["height_cm"]) == (kg, cm)
+
+
+def test_the_weight_and_height_are_text_boxes_the_browser_sends_as_typed(
+    clinician_client, make_encounter
+):
+    # A number box in Chromium sends "82,5" as 825: a text box sends what was typed.
+    page = clinician_client.get(step_url(make_encounter(), "patient")).content.decode()
+    for name in ("weight_kg", "height_cm"):
+        (box,) = controls(page, name)
+        assert (box.get("type"), box.get("inputmode")) == ("text", "decimal")
 
 
 def test_a_weight_of_exactly_30_or_250_kg_is_accepted(clinician_client, make_encounter):

@@ -144,6 +144,45 @@ def test_a_server_error_is_branded_with_a_way_home(clinician_client, make_encoun
     assert 'href="/"' in page
 
 
+@pytest.mark.parametrize("path", ["/no-such-page/", "/encounters/not-a-uuid/"])
+def test_with_debug_on_a_wrong_address_still_shows_the_branded_page(
+    clinician_client, settings, path
+):
+    # `make run` sets DEBUG: a wrong address must not show Django's page of every address.
+    settings.DEBUG = True
+    response = clinician_client.get(path)
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "This page does not exist" in page
+    assert "DEBUG = True" not in page
+
+
+def test_with_debug_on_a_server_error_still_shows_the_branded_page(
+    clinician_client, make_encounter, monkeypatch, settings
+):
+    from guidance.encounters import views
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    settings.DEBUG = True
+    monkeypatch.setattr(views, "_render_summary", failing)
+    clinician_client.raise_request_exception = False
+    response = clinician_client.get(reverse("summary", args=[make_encounter().pk]))
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert "Something went wrong on the server" in page
+    assert "RuntimeError" not in page
+
+
+def test_debug_pages_shows_djangos_technical_page_when_asked_for(clinician_client, settings):
+    settings.DEBUG = True
+    settings.DEBUG_PAGES = True
+    response = clinician_client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "DEBUG = True" in response.content.decode()
+
+
 def test_the_500_page_has_no_template_tag_that_could_fail_in_turn():
     page = (TEMPLATES / "500.html").read_text()
     assert "{%" not in page and "{{" not in page

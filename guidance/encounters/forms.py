@@ -51,7 +51,14 @@ def _choice_field(field, required=True):
 
 
 class MeasurementField(forms.FloatField):
-    """A number in a range, with messages a clinician can act on."""
+    """A number in a range, with messages a clinician can act on.
+
+    A text box, not `type="number"`: Chromium turns "82,5" typed there into 825 (the comma
+    read as a thousands separator) before the form is sent. Here a decimal comma means what
+    it means in most of Europe: "82,5" is 82.5. No weight or height runs into thousands, so
+    a comma is never a thousands separator; "1,234.5" or "82,5,1" are refused as not a
+    number.
+    """
 
     def __init__(self, *, name, unit, low, high, below_note="", **kwargs):
         example = "72.5" if unit == "kg" else "170"
@@ -65,20 +72,17 @@ class MeasurementField(forms.FloatField):
             min_value=low,
             max_value=high,
             error_messages=messages,
-            widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+            widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
             **kwargs,
         )
 
     def to_python(self, value):
+        if isinstance(value, str) and value.count(",") == 1 and "." not in value:
+            value = value.replace(",", ".")
         number = super().to_python(value)
         if number is not None and not math.isfinite(number):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return number
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs["step"] = "0.1"
-        return attrs
 
 
 class StepForm(PlainTextForm, forms.Form):

@@ -26,6 +26,7 @@ from guidance.encounters.wording import (
     PLAN_TREATMENTS,
     PLASMA_EXCHANGE_AVAILABLE,
     PREDNISONE_FOR_REFERENCE,
+    REVIEW_TIMING_NAMES,
     STEP_TITLES,
     answer_label,
     baseline_words,
@@ -290,9 +291,12 @@ def review_lines(encounter, review):
         )
     if adverse:
         pitfalls.append(_shown_statement(encounter, "pitfall-ivig-risks", adverse))
+    timing = ivig_review.review_window(start).timing(review.review_date)
     return {
         "date": review.review_date.isoformat(),
         "day": ivig_review.day_of_course(start, review.review_date),
+        "timing": timing,
+        "timing_words": REVIEW_TIMING_NAMES[timing],
         "score_change": change,
         "adverse_events": adverse,
         "response": review.get_response_display(),

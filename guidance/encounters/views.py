@@ -179,6 +179,8 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         "complete": assessment is None or assessment.complete,
         "form": form,
         "decision_html": _decision_html(form),
+        "awaited_review": encounters.awaited_review(encounter),
+        "continue_url": _page_url(encounter, assessment.next_step()) if assessment else None,
     }
     return render(request, _partial_or_page(request, "guidance/summary.html"), context)
 
@@ -306,6 +308,7 @@ def review(request, encounter_id):
         "course": encounter.snapshot["course"],
         "reviews": encounter.snapshot.get("reviews", []),
         "shown_fingerprint": encounters.reviews_fingerprint(encounter),
+        "awaited_review": encounters.awaited_review(encounter),
     }
     return render(request, _partial_or_page(request, "guidance/review.html"), context)
 

@@ -310,6 +310,21 @@ PLAN_NAMES = {
 }
 
 
+# A course awaiting its review, on the worklist, the summary and the review page; and a
+# recorded review's timing against its course's window (DESIGN §5 "The IVIG course review").
+REVIEW_STATE_NAMES = {
+    "upcoming": "Upcoming",
+    "due": "Due",
+    "overdue": "Overdue",
+    "late": "Late: benefit declining",
+}
+REVIEW_TIMING_NAMES = {
+    "early": "Early: before day 14, the review is still due from day 14",
+    "in_window": "",
+    "overdue": "Overdue: after day 28",
+    "late": "Late: benefit declining, after day 56",
+}
+
 # The DELTA-P items as the local statement `delta-p` names them, in the score's order.
 DELTA_P_ITEM_NAMES = {
     "onset_age_50_or_over": "age 50 or over",

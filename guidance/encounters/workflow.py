@@ -8,13 +8,16 @@ encounter is evaluated on, and the snapshot finalizing stores. A discarded encou
 gone for its owner too: `Encounter.objects` leaves it out of every query here.
 """
 
+import contextlib
 import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Cast
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 
 from guidance.content.models import Revision
@@ -28,7 +31,7 @@ from guidance.encounters.forms import (
     ReviewForm,
 )
 from guidance.encounters.models import AccessLog, Encounter, Review
-from guidance.encounters.wording import STEP_TITLES
+from guidance.encounters.wording import REVIEW_STATE_NAMES, STEP_TITLES
 from guidance.engine import fingerprints, ivig_review, pathway, tumour_risk
 
 # The encounter list's filter of courses whose review is due or overdue.
@@ -85,8 +88,20 @@ _LISTED_FIELDS = ("id", "patient_reference", "status", "updated_at", "created_at
 SCREENS_DUE_WITHIN_DAYS = 30
 
 
+def listed(user):
+    """My encounters as the lists show them: an untouched one (opened with "Start a new
+    encounter", nothing saved yet: no answer, no patient reference) is not listed, so
+    pressing the button twice leaves no empty rows. It is never reused for the next start
+    either: two tabs must never share one encounter for two patients."""
+    return (
+        Encounter.objects.filter(owner=user)
+        .exclude(status=Encounter.Status.IN_PROGRESS, patient_reference="", answers={})
+        .only(*_LISTED_FIELDS)
+    )
+
+
 def recent(user, count=5):
-    return with_next_screens(Encounter.objects.filter(owner=user).only(*_LISTED_FIELDS)[:count])
+    return with_next_screens(listed(user)[:count])
 
 
 def next_screen(answers):
@@ -134,13 +149,14 @@ def screens_due(user, today=None, within_days=SCREENS_DUE_WITHIN_DAYS):
 def search(user, reference="", status=""):
     """The clinician's encounters, newest first, by part of a patient reference and status
     (or `REVIEW_DUE`: courses whose review is due or overdue, the longest waiting first)."""
-    found = Encounter.objects.filter(owner=user).only(*_LISTED_FIELDS)
+    found = listed(user)
     if reference:
         found = found.filter(patient_reference__icontains=reference)
     if status == REVIEW_DUE:
-        found = _awaiting_review(found).filter(
-            course_start_date__lte=ivig_review.due_on_or_before(timezone.localdate())
+        due = _awaiting_review(
+            found.filter(course_start_date__lte=ivig_review.due_on_or_before(timezone.localdate()))
         )
+        found = found.filter(pk__in=[encounter.pk for encounter in due])
         found = found.order_by("course_start_date", "pk")
     elif status:
         found = found.filter(status=status)
@@ -148,10 +164,36 @@ def search(user, reference="", status=""):
 
 
 def _awaiting_review(encounters):
-    """Finalized with an IVIG course, and no review recorded yet."""
-    return encounters.filter(
-        status=Encounter.Status.FINALIZED, course_start_date__isnull=False
-    ).exclude(Exists(Review.objects.filter(encounter=OuterRef("pk"))))
+    """Of `encounters`, those finalized with an IVIG course still awaiting its review (no
+    review yet, or only early ones: `ivig_review.awaits_review`), as a list by course start,
+    in one query. The query already leaves out the courses a review settled (on or after
+    day 14, or stopping IVIG), so a clinician's many reviewed courses are not read for the
+    navigation's count on every page; the rule itself decides what is left."""
+    reviews = Review.objects.filter(encounter=OuterRef("pk"))
+    window_opens = Cast(
+        OuterRef("course_start_date") + datetime.timedelta(days=ivig_review.DUE_FROM_DAY),
+        models.DateField(),
+    )
+    with_course = (
+        encounters.filter(status=Encounter.Status.FINALIZED, course_start_date__isnull=False)
+        .exclude(Exists(reviews.filter(review_date__gte=window_opens)))
+        .exclude(Exists(reviews.filter(plan=ivig_review.STOP_PLAN)))
+        .annotate(
+            latest_review=Subquery(
+                reviews.order_by("-review_date").values("review_date")[:1],
+                output_field=models.DateField(),
+            ),
+            stopped=Exists(reviews.filter(plan=ivig_review.STOP_PLAN)),
+        )
+        .order_by("course_start_date", "pk")
+    )
+    return [
+        encounter
+        for encounter in with_course
+        if ivig_review.awaits_review(
+            encounter.course_start_date, encounter.latest_review, encounter.stopped
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -160,27 +202,45 @@ class ReviewDue:
 
     encounter: Encounter
     window: ivig_review.ReviewWindow
-    state: str  # upcoming, due or overdue
+    state: str  # upcoming, due, overdue or late
+
+    @property
+    def state_words(self):
+        return REVIEW_STATE_NAMES[self.state]
 
 
 def reviews_due(user, today: datetime.date | None = None):
-    """My courses without a review, by due date (one query): the home page's worklist."""
+    """My courses awaiting their review, by due date (one query): the home page's worklist,
+    each with its state (upcoming, due, overdue or late)."""
     today = today or timezone.localdate()
-    awaiting = _awaiting_review(Encounter.objects.filter(owner=user)).only(
+    awaiting = Encounter.objects.filter(owner=user).only(
         "id", "patient_reference", "course_start_date", "status"
     )
     due = []
-    for encounter in awaiting.order_by("course_start_date", "pk"):
+    for encounter in _awaiting_review(awaiting):
         window = ivig_review.review_window(encounter.course_start_date)
         due.append(ReviewDue(encounter, window, window.state(today)))
     return due
 
 
-def reviews_due_count(user, today: datetime.date | None = None):
-    """How many of my courses are due or overdue for review (the navigation's count)."""
-    today = today or timezone.localdate()
-    awaiting = _awaiting_review(Encounter.objects.filter(owner=user))
-    return awaiting.filter(course_start_date__lte=ivig_review.due_on_or_before(today)).count()
+def reviews_due_count(user):
+    """How many courses the worklist of `reviews_due` lists: the navigation's count."""
+    awaiting = Encounter.objects.filter(owner=user).only("id", "course_start_date")
+    return len(_awaiting_review(awaiting))
+
+
+def awaited_review(encounter, today: datetime.date | None = None):
+    """My finalized encounter's course as the worklist shows it (a `ReviewDue`) while it
+    awaits its review, for the summary and the review page; None when it has no course or
+    its review is recorded."""
+    if not encounter.is_finalized or encounter.course_start_date is None:
+        return None
+    if not _awaiting_review(
+        Encounter.objects.filter(pk=encounter.pk).only("id", "course_start_date")
+    ):
+        return None
+    window = ivig_review.review_window(encounter.course_start_date)
+    return ReviewDue(encounter, window, window.state(today or timezone.localdate()))
 
 
 def create(user):
@@ -252,6 +312,19 @@ def decision_form(encounter, assessment, data=None):
         dose_basis_needed=dose_basis_needed(assessment),
         course_offered="ivig" in assessment.outcome.doses,
     )
+
+
+def resume_url(encounter):
+    """Where to carry on with an encounter: its first unanswered step, or the summary when
+    every step is answered (or it is finalized, or its answers predate the rules)."""
+    following = None
+    # Answers the pathway no longer accepts: the summary says what applies.
+    if not encounter.is_finalized:
+        with contextlib.suppress(pathway.AnswerError):
+            following = pathway.assess(encounter.answers).next_step()
+    if following is None:
+        return reverse("summary", args=[encounter.pk])
+    return reverse("step", args=[encounter.pk, following])
 
 
 def step_reached(encounter):

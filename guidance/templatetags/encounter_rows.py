@@ -1,5 +1,6 @@
 """`{{ encounter|step_reached }}`: where an encounter stands ("next step: Severity"), so a
-row of the encounters table without a patient reference is told apart from the others."""
+row of the encounters table without a patient reference is told apart from the others; and
+`{{ encounter|resume_url }}`: its first unanswered step, or its summary."""
 
 from django import template
 
@@ -11,3 +12,8 @@ register = template.Library()
 @register.filter
 def step_reached(encounter):
     return encounters.step_reached(encounter)
+
+
+@register.filter
+def resume_url(encounter):
+    return encounters.resume_url(encounter)

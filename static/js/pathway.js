@@ -129,9 +129,12 @@
     }
   });
 
-  // The idle timeout. The server renews the session at most once a minute, so the session
-  // may end up to a minute before `idleSeconds` after the last request: warn early enough.
-  var RENEWAL_SLACK_SECONDS = 60;
+  // The idle timeout. The server renews the session at most once a minute (a quarter of a
+  // short timeout: `data-idle-renew-seconds`), so the session may end that much before
+  // `idleSeconds` after the last request: the end is counted from there. The warning comes
+  // 3 minutes before that end, or half-way to it for a short timeout: a 1-minute timeout
+  // warns after about 23 seconds and ends after 45, never one second after the page loads.
+  var MAX_WARNING_SECONDS = 180;
   var warnTimer = null;
   var endTimer = null;
 
@@ -148,12 +151,14 @@
       return;
     }
     warning.hidden = true;
-    var endsAfter = Math.max(idleSeconds - RENEWAL_SLACK_SECONDS, 1);
-    var warnBefore = Math.min(180, Math.floor(endsAfter / 2));
+    var renewSeconds = parseInt(document.body.getAttribute("data-idle-renew-seconds"), 10) || 60;
+    var endsAfter = Math.max(idleSeconds - renewSeconds, 1);
+    var warnBefore = Math.min(MAX_WARNING_SECONDS, Math.floor(endsAfter / 2));
     warnTimer = setTimeout(function () {
       warning.querySelector("[data-idle-message]").textContent =
-        "Nothing has been sent for a while: you will be signed out in about " +
-        Math.max(1, Math.round(warnBefore / 60)) + " minute" + (warnBefore > 90 ? "s" : "") +
+        "Nothing has been sent for a while: you will be signed out in " +
+        (warnBefore < 60 ? "less than a minute" :
+          "about " + Math.round(warnBefore / 60) + " minute" + (warnBefore > 90 ? "s" : "")) +
         ". Choose \u201cStay signed in\u201d to keep working.";
       warning.querySelector("[data-idle-stay]").hidden = false;
       warning.hidden = false;
@@ -179,6 +184,11 @@
     if (status >= 500) {
       return "The server had a problem (error " + status + ") and this was not saved. " +
         "Nothing you typed is lost: try again, and tell IT if it keeps happening.";
+    }
+    if (status === 404) {
+      return "This was not saved: this encounter is no longer there (it may have been " +
+        "discarded in another tab or window), so sending it again cannot work. What you " +
+        "typed is still on this page: note what you need, then start a new encounter.";
     }
     if (status === 403) {
       return "This was refused (error 403): the page may be out of date. Reload the page " +
@@ -214,10 +224,21 @@
           form.click();
         }
       });
+      // A 404 (the encounter discarded meanwhile) can never succeed on a retry: the way on
+      // is the list of encounters, where a new one starts.
+      var elsewhere = document.createElement("a");
+      elsewhere.className = "btn btn-sm btn-outline-danger";
+      elsewhere.href = "/encounters/";
+      elsewhere.textContent = "Go to my encounters";
       notice.appendChild(message);
       notice.appendChild(retry);
+      notice.appendChild(elsewhere);
       anchor.insertBefore(notice, form);
     }
+    var gone = event.type === "htmx:responseError" && event.detail.xhr &&
+      event.detail.xhr.status === 404;
+    notice.querySelector("button").hidden = gone;
+    notice.querySelector("a").hidden = !gone;
     notice.querySelector("p").textContent = describeFailure(event);
     notice.focus();
   }

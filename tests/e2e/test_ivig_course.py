@@ -126,5 +126,12 @@ def test_a_course_is_reviewed_from_the_reviews_due_with_its_change_on_summary_an
     assert "QMG 18 → 12: 6 points better; lower is better" in text
     assert "High priority with this review: a repeat course without immunosuppression" in text
 
+    # Reviewed on day 0, before the window: recorded, marked early, and still awaited.
+    page.goto(f"/encounters/{encounter.pk}/")
+    expect(page.locator(".ivig-review")).to_contain_text("Early: before day 14")
     page.goto("/")
-    expect(page.get_by_text("No IVIG course is waiting for its review.")).to_be_visible()
+    expect(
+        page.get_by_role("region", name="Reviews due")
+        .get_by_role("row")
+        .filter(has_text="E2E-REVIEW")
+    ).to_contain_text("Upcoming")

@@ -71,6 +71,10 @@ def test_without_javascript_discard_asks_on_a_page_then_returns_to_the_list(open
     page = open_page(java_script_enabled=False)
     sign_in(page, clinician.username)
     start_encounter(page)
+    # Something saved, without a patient reference (an untouched one is not listed).
+    page.get_by_label("Actual body weight (kg)").fill("70")
+    choose(page, "Is LEMS confirmed?", "Yes, confirmed")
+    save_and_continue(page)
     page.goto("/encounters/")
     row = page.get_by_role("row").filter(has_text="Not given")
     row.get_by_text("Discard", exact=True).click()  # a <details>: opens without a script

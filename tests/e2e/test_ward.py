@@ -111,14 +111,19 @@ def test_the_ivig_case_at_390_px_never_scrolls_sideways_and_passes_axe(phone, cl
 
 
 def discard_an_abandoned_encounter(page):
-    """An encounter started and left on its first step: its row says when it started and
-    where it stands; Discard asks again in place, then the row says it is discarded, and
-    it is gone from the list and the home page. The finalized one offers no Discard."""
+    """An encounter left after its first step, without a patient reference: its row says
+    when it started and where it stands; Discard asks again in place, then the row says it
+    is discarded, and it is gone from the list and the home page. The finalized one offers
+    no Discard. (One started and left untouched is not listed at all.)"""
     page.goto("/")
     start_encounter(page)
+    page.get_by_label("Actual body weight (kg)").fill("70")
+    choose(page, "Is LEMS confirmed?", "Yes, confirmed")
+    save_and_continue(page)
+    expect(page).to_have_url(step_url("tumour"))
     page.goto("/encounters/")
     abandoned = page.get_by_role("row").filter(has_text="Not given")
-    expect(abandoned).to_contain_text("next step: Patient")
+    expect(abandoned).to_contain_text("next step: Tumour screening")
     expect(abandoned).to_contain_text(timezone.localtime().strftime("%Y"))
     finalized = page.get_by_role("row").filter(has_text="E2E-0001")
     expect(finalized.get_by_text("Discard")).to_have_count(0)
@@ -209,9 +214,9 @@ def test_a_failed_save_says_what_happened_keeps_the_answers_and_retries(
 def test_a_warning_before_the_idle_timeout_offers_to_stay_signed_in(
     browser, site, clinician, settings
 ):
-    # A 64-second session: the page allows a minute for the server's renewal step, so the
-    # warning comes after 2 seconds and the end after 4.
-    settings.SESSION_COOKIE_AGE = 64
+    # An 8-second session: renewed every 2 seconds (a quarter), so the page counts the end
+    # from 6 seconds and warns half-way, after 3.
+    settings.SESSION_COOKIE_AGE = 8
     context = browser.new_context(base_url=site.url, viewport=DESKTOP)
     context.set_default_timeout(5_000)
     page = context.new_page()
