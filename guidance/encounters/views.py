@@ -100,12 +100,13 @@ def _step_nav(encounter, assessment, current):
 
 
 @lru_cache(maxsize=1024)
-def _unbound_fields_html(step, shown_answers, sex=None):
+def _unbound_fields_html(step, shown_answers, sex=None, height_cm=None):
     """A step's fields showing saved answers, rendered once per process: widget rendering is
     most of a step's time, and this HTML holds no token, no patient reference, nothing of
-    the user, only the answers in the key (and the sex, which decides which questions the
-    tumour step asks)."""
-    form = STEP_FORMS[step](initial=dict(shown_answers), earlier_answers={"sex": sex})
+    the user, only the answers in the key (and the sex and height, which decide which
+    questions the tumour and IVIG steps ask)."""
+    earlier = {"sex": sex, "height_cm": height_cm}
+    form = STEP_FORMS[step](initial=dict(shown_answers), earlier_answers=earlier)
     return render_to_string("guidance/partials/_step_fields.html", {"form": form, "step": step})
 
 
@@ -119,7 +120,8 @@ def _fields_html(step, form):
             if field != "patient_reference"
         )
     )
-    return _unbound_fields_html(step, shown, form.earlier_answers.get("sex"))
+    earlier = form.earlier_answers
+    return _unbound_fields_html(step, shown, earlier.get("sex"), earlier.get("height_cm"))
 
 
 @lru_cache(maxsize=4)

@@ -32,6 +32,13 @@ FIELD_LABELS = {
     "ivig_risk_factors": "IVIG risk factors (tick any that apply)",
 }
 
+# Height and sex as the IVIG step asks them when the patient step left them blank.
+IVIG_STEP_LABELS = {"height_cm": "Height (cm)", "sex": "Sex"}
+IVIG_STEP_HINT = (
+    "Needed before any IVIG dose is shown: the dosing weight is worked out from them "
+    "(Australia's national criteria make height mandatory)."
+)
+
 # The DELTA-P items the tumour step asks (yes/no, each optional), and what counts for each.
 TUMOUR_RISK_ITEMS = (
     "onset_age_50_or_over",

@@ -127,7 +127,7 @@ def doses_section(snapshot, encounter, links=NO_LINKS):
         dosing = ivig["dosing"]
         criteria = dosing.get("criteria", AUSTRALIAN_CRITERIA)
         calculator = dosing.get("calculator", ONTARIO_CALCULATOR)
-        lines = [f"On actual body weight (as the guideline states it): {ivig['actual']}"]
+        lines = [f"On actual body weight: {ivig['actual']}"]
         if dosing["basis"] == "adjusted":
             lines += [
                 f"On the adjusted body weight of {criteria}, {dosing['dosing_weight_kg']} kg: "
