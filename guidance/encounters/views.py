@@ -159,9 +159,10 @@ def _render_step(request, encounter, step, assessment, form=None):
     return render(request, _partial_or_page(request, "guidance/step.html"), context)
 
 
-def _render_summary(request, encounter, assessment=None, summary=None, form=None):
+def _render_summary(request, encounter, assessment=None, summary=None, form=None, order=None):
     """The summary page; a finalized encounter's shows its snapshot and no form. An open
-    one's says when its answers were given under an earlier revision than the one shown."""
+    one's says when its answers were given under an earlier revision than the one shown,
+    and shows the IVIG order as the decision form stands (`order`: `order_preview`'s)."""
     revision_changed = False
     shown_fingerprint = None
     if not encounter.is_finalized:
@@ -172,6 +173,8 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         summary = summary or encounters.shown_summary(encounter, assessment, revision)
         revision_changed = encounters.answered_on_earlier_revision(encounter, revision)
         shown_fingerprint = encounters.summary_fingerprint(encounter, revision)
+        if order is None and form.course_offered:
+            order = encounters.order_preview(encounter, assessment, form)
     context = {
         "encounter": encounter,
         "summary": summary or encounters.shown_summary(encounter),
@@ -181,6 +184,7 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         "complete": assessment is None or assessment.complete,
         "form": form,
         "decision_html": _decision_html(form),
+        "order_preview": order,
     }
     return render(request, _partial_or_page(request, "guidance/summary.html"), context)
 
@@ -287,6 +291,21 @@ def finalize(request, encounter_id):
             request, result.encounter, result.assessment, result.summary, result.form
         )
     return redirect("summary", result.encounter.pk)
+
+
+@require_POST
+@clinician_required
+def order(request, encounter_id):
+    """The IVIG order as the decision form's course stands, before finalize: with htmx the
+    order block alone; without JavaScript ("Preview order") the summary, with the block
+    filled and everything typed kept. Nothing is stored; a finalized encounter answers 409."""
+    encounter, assessment, form, order = encounters.preview_order(
+        request.user, encounter_id, request.POST
+    )
+    if request.htmx:
+        context = {**order, "layout": "summary"}
+        return render(request, "guidance/partials/_ivig_order.html", context)
+    return _render_summary(request, encounter, assessment, form=form, order=order)
 
 
 @require_http_methods(["GET", "POST"])

@@ -254,6 +254,27 @@ def decision_form(encounter, assessment, data=None):
     )
 
 
+def order_preview(encounter, assessment, form):
+    """The IVIG order block as `form` (the decision form, bound or not) stands: the order
+    prescribed by the encounter's clinician, or why there is none yet."""
+    return summary.order_preview(assessment, form, summary.prescriber_name(encounter.owner))
+
+
+def preview_order(user, encounter_id, data):
+    """The order the posted course gives, before finalize (nothing is stored): the
+    encounter, its assessment, the decision form with the course's errors only (the
+    decision itself is not being recorded), and the order block's data."""
+    encounter = get_for_owner(user, encounter_id)
+    _require_open(encounter)
+    assessment = pathway.assess(encounter.answers)
+    form = decision_form(encounter, assessment, data)
+    form.is_valid()
+    for field in list(form.errors):
+        if field not in (*COURSE_FIELDS, *BASELINE_FIELDS, "dose_basis"):
+            del form.errors[field]
+    return encounter, assessment, form, order_preview(encounter, assessment, form)
+
+
 def step_reached(encounter):
     """Where an encounter stands, in the clinic's words: the next step to answer, or that
     every step is answered."""
