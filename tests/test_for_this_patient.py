@@ -43,6 +43,9 @@ def for_this_patient(page):
     return found.group(0)
 
 
+PLAN_MARKERS = r'<span class="markers plan-markers">.*?</span>\s*</span>'
+
+
 def plan_lines(page):
     """(treatment, linked code, text without its markers) of each line of the plan, in order."""
     return [
