@@ -344,6 +344,7 @@ def order_lines(assessment, dose_basis, g_per_kg, days, start_date, prescriber):
     bmi = ivig.get("bmi")
     return {
         **course,
+        "daily_doses_g": list(course["daily_doses_g"]),  # as the snapshot's JSON holds it
         "start_date": start_date.isoformat(),
         "end_date": dates[-1].isoformat(),
         "dose_basis": dose_basis,
@@ -387,10 +388,11 @@ def order_preview(assessment, form, prescriber):
     return {"order": order, "message": ""}
 
 
-def course_lines(encounter, assessment):
+def course_lines(encounter, assessment, prescriber=None):
     """The IVIG course recorded with the decision: its order (on the recorded dose basis,
-    the adjusted weight when the clinician chose it, else the actual weight), with its
-    review window; None when no course was recorded."""
+    the adjusted weight when the clinician chose it, else the actual weight) prescribed by
+    `prescriber` (the encounter's clinician unless given), with its review window; None
+    when no course was recorded."""
     if encounter.course_start_date is None:
         return None
     course = order_lines(
@@ -399,7 +401,7 @@ def course_lines(encounter, assessment):
         encounter.ivig_g_per_kg,
         encounter.ivig_days,
         encounter.course_start_date,
-        prescriber_name(encounter.owner),
+        prescriber_name(prescriber or encounter.owner),
     )
     window = ivig_review.review_window(encounter.course_start_date)
     baseline = None

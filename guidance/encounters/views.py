@@ -174,7 +174,7 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         revision_changed = encounters.answered_on_earlier_revision(encounter, revision)
         shown_fingerprint = encounters.summary_fingerprint(encounter, revision)
         if order is None and form.course_offered:
-            order = encounters.order_preview(encounter, assessment, form)
+            order = encounters.order_preview(request.user, assessment, form)
     context = {
         "encounter": encounter,
         "summary": summary or encounters.shown_summary(encounter),
