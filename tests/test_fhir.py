@@ -8,6 +8,7 @@ PlanDefinition's conditions agree with the engine is tests/test_fhir_proof.py.
 
 import itertools
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -558,3 +559,28 @@ def test_encounters_stay_unchanged_by_the_export(clinician_client, finalized):
     before = Encounter.objects.get(pk=finalized.pk).updated_at
     document(clinician_client, finalized)
     assert Encounter.objects.get(pk=finalized.pk).updated_at == before
+
+
+def test_the_narrative_prints_the_cited_reference_numbers_as_text(clinician_client, finalized):
+    _, bundle = document(clinician_client, finalized)
+    (evidence,) = [
+        s
+        for s in resource_of(bundle, "Composition")["section"]
+        if s["title"] == "Evidence and references"
+    ]
+    div, text = narrative(evidence)
+    assert "value=" not in div  # FHIR's XHTML has no `li value`
+    numbers = [reference["number"] for reference in finalized.snapshot["references"]]
+    assert re.findall(r"<li>(\d+)\. ", div) == [str(number) for number in numbers]
+
+
+def test_the_plan_in_the_narrative_carries_its_markers(clinician_client, finalized):
+    _, bundle = document(clinician_client, finalized)
+    (plan,) = [s for s in resource_of(bundle, "Composition")["section"] if s["title"] == "Plan"]
+    _, text = narrative(plan)
+    assert "Prednisone: 1.5 mg/kg on alternate days (maximum 100 mg). (Not confirmed)" in text
+    assert (
+        "IVIG or plasma exchange: both give short-term improvement; choose by availability and "
+        "patient factors. IVIG risk factors recorded: Renal risk (risk of renal failure). "
+        "(Partly confirmed, High priority)" in text
+    )
