@@ -62,7 +62,10 @@ def test_with_htmx_the_order_block_alone_comes_back_with_every_figure(clinician_
     assert page.lstrip().startswith('<section class="ivig-order')
     assert "<html" not in page
     text = text_of(page)
-    assert "Dosing weight 82.3 kg (adjusted body weight (Australia's national criteria" in text
+    assert (
+        "Dosing weight 82.3 kg, adjusted body weight (Australia's national criteria, BloodSTAR, "
+        "since July 2026)" in text
+    )
     assert "BMI 32.7: BMI above 30: Ontario's calculator requires a dosing weight [8]" in text
     assert "Dose chosen 2.0 g/kg" in text
     assert "Total 160 g in 5 g vials = 1.94 g/kg (165 g would exceed 2.0 g/kg)" in text

@@ -291,7 +291,7 @@ BMI_ABOVE_30 = "BMI above 30: Ontario's calculator requires a dosing weight"
 # model's choices).
 DOSE_BASIS_WORDS = {
     "actual": "actual body weight",
-    "adjusted": f"adjusted body weight ({AUSTRALIAN_CRITERIA})",
+    "adjusted": "adjusted body weight (Australia's national criteria, BloodSTAR, since July 2026)",
 }
 # The guideline gives no infusion rate: the product's label does.
 INFUSION_RATE = "infusion rate: as the product's label says"
