@@ -159,3 +159,18 @@ def test_without_javascript_preview_order_fills_the_block(open_page, clinician):
     expect(page.get_by_label("Note")).to_have_value("Bridge until azathioprine works.")
     expect(page.get_by_label("Over how many days (2-5)")).to_have_value("4")
     assert re.search(r"/order/$", page.url)
+
+
+def test_choosing_the_dose_basis_updates_the_order(page, clinician):
+    answers = {**CASES["ivig"], "weight_kg": 100.0}  # 175 cm: adjusted weight 82.3 kg
+    encounter = Encounter.objects.create(owner=clinician, answers=answers, status="complete")
+    sign_in(page, clinician.username, then=f"/encounters/{encounter.pk}/")
+    order = page.locator("#ivig-order")
+    choose(page, "Were the recommendations followed?", "Followed")
+    page.get_by_label("IVIG dose (g/kg, 1.0-2.0)").fill("2.0")
+    page.get_by_label("Over how many days (2-5)").fill("5")
+    page.get_by_label("Course starts on").fill(timezone.localdate().isoformat())
+    expect(order).to_contain_text("Choose the weight the IVIG dose is based on")
+    choose(page, "IVIG dose based on", "Adjusted body weight")
+    expect(order).to_contain_text("160 g in 5 g vials = 1.94 g/kg (165 g would exceed 2.0 g/kg)")
+    expect(order).to_contain_text("BMI 32.7: BMI above 30")
