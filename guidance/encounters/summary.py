@@ -150,8 +150,13 @@ def first_statement_codes(outcome):
 def _markers(code, statements, priority):
     """The markers of the statement a plan line stands for (the words of _statement.html)."""
     statement = statements.get(code)
-    if statement is None:
-        return {"origin": "", "verification": "verified", "verification_label": "", "priority": []}
+    if statement is None:  # no statements given: the markers the answers decide
+        return {
+            "origin": "",
+            "verification": "verified",
+            "verification_label": "",
+            "priority": priority_reasons(code, priority),
+        }
     return {
         "origin": statement.origin,
         "verification": statement.verification,
