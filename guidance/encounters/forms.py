@@ -162,7 +162,8 @@ class PatientForm(StepForm):
         high=pathway.HEIGHT_RANGE_CM[1],
         label=FIELD_LABELS["height_cm"],
         required=False,
-        help_text=f"With sex, gives the adjusted body weight {AUSTRALIAN_CRITERIA} dose IVIG on.",
+        help_text=f"With sex, gives the adjusted body weight {AUSTRALIAN_CRITERIA} dose IVIG "
+        "on; no IVIG dose is shown without them.",
     )
     sex = _choice_field("sex", required=False)
     pregnant = _choice_field("pregnant", required=False)
