@@ -15,6 +15,7 @@ urlpatterns = [
     path("encounters/new/", views.new_encounter, name="new_encounter"),
     path("encounters/<uuid:encounter_id>/", views.summary, name="summary"),
     path("encounters/<uuid:encounter_id>/finalize/", views.finalize, name="finalize"),
+    path("encounters/<uuid:encounter_id>/order/", views.order, name="order"),
     path("encounters/<uuid:encounter_id>/print/", views.print_summary, name="print"),
     path("encounters/<uuid:encounter_id>/pdf/", views.summary_pdf, name="summary_pdf"),
     path("encounters/<uuid:encounter_id>/review/", views.review, name="review"),

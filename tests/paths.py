@@ -1,7 +1,8 @@
 """The pathway's happy IVIG path, shared by the tests and `make bench` (no fixtures here).
 
-Confirmed LEMS, 70 kg, no tumour, never smoked, 3,4-DAP not enough, severe weakness while
-immunosuppression starts, plasma exchange available, a renal risk.
+Confirmed LEMS, 70 kg, a man of 175 cm (so the dosing weight is the actual weight), no
+tumour, never smoked, 3,4-DAP not enough, severe weakness while immunosuppression starts,
+plasma exchange available, a renal risk.
 """
 
 from guidance.engine import pathway
@@ -27,6 +28,8 @@ def as_shown(decision, encounter):
 IVIG_PATH_ANSWERS = {
     "weight_kg": 70.0,
     "diagnosis_confirmed": "yes",
+    "height_cm": 175.0,
+    "sex": "male",
     "tumour_status": "not_found",
     "smoking": "never",
     "dap_status": "inadequate",
@@ -39,7 +42,13 @@ IVIG_PATH_ANSWERS = {
 
 # What a clinician posts on each step of the path.
 STEP_POSTS = {
-    "patient": {"patient_reference": "MRN-0042", "weight_kg": "70", "diagnosis_confirmed": "yes"},
+    "patient": {
+        "patient_reference": "MRN-0042",
+        "weight_kg": "70",
+        "diagnosis_confirmed": "yes",
+        "height_cm": "175",
+        "sex": "male",
+    },
     "tumour": {"tumour_status": "not_found", "smoking": "never"},
     "symptomatic": {"dap_status": "inadequate"},
     "severity": {

@@ -8,6 +8,7 @@ PlanDefinition's conditions agree with the engine is tests/test_fhir_proof.py.
 
 import itertools
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -548,7 +549,7 @@ def test_every_answer_of_an_applicable_step_is_in_the_response(clinician_client,
     }
     for field, value in finalized.answers.items():
         answers = items[field]["answer"]
-        if field == "weight_kg":
+        if field in ("weight_kg", "height_cm"):
             assert answers == [{"valueDecimal": value}]
         else:
             values = value if isinstance(value, list) else [value]
@@ -663,3 +664,28 @@ def test_a_control_character_in_an_old_snapshot_leaves_the_narrative_valid_xhtml
         narrative(section)[1] for section in resource_of(bundle, "Composition")["section"]
     )
     assert "Bell\ufffd and tab\ufffd here" in texts
+
+
+def test_the_narrative_prints_the_cited_reference_numbers_as_text(clinician_client, finalized):
+    _, bundle = document(clinician_client, finalized)
+    (evidence,) = [
+        s
+        for s in resource_of(bundle, "Composition")["section"]
+        if s["title"] == "Evidence and references"
+    ]
+    div, text = narrative(evidence)
+    assert "value=" not in div  # FHIR's XHTML has no `li value`
+    numbers = [reference["number"] for reference in finalized.snapshot["references"]]
+    assert re.findall(r"<li>(\d+)\. ", div) == [str(number) for number in numbers]
+
+
+def test_the_plan_in_the_narrative_carries_its_markers(clinician_client, finalized):
+    _, bundle = document(clinician_client, finalized)
+    (plan,) = [s for s in resource_of(bundle, "Composition")["section"] if s["title"] == "Plan"]
+    _, text = narrative(plan)
+    assert "Prednisone: 1.5 mg/kg on alternate days (maximum 100 mg). (Not confirmed)" in text
+    assert (
+        "IVIG or plasma exchange: both give short-term improvement; choose by availability and "
+        "patient factors. IVIG risk factors recorded: Renal risk (risk of renal failure). "
+        "(Partly confirmed, High priority)" in text
+    )

@@ -69,23 +69,25 @@ def test_the_course_is_a_planned_medication_request_with_its_daily_dose_days_and
         "code": "J06BA02",
         "display": "immunoglobulins, normal human, for intravascular adm.",
     }
-    (dosage,) = request["dosageInstruction"]
-    assert dosage["doseAndRate"][0]["doseQuantity"] == {
-        "value": 28.0,
-        "unit": "g",
-        "system": "http://unitsofmeasure.org",
-        "code": "g",
-    }
-    repeat = dosage["timing"]["repeat"]
+    # One dosage instruction a day, in order, with the order's grams: 30, 30, 30, 25, 25 g.
+    dosages = request["dosageInstruction"]
+    assert [dosage["sequence"] for dosage in dosages] == [1, 2, 3, 4, 5]
+    assert [dosage["doseAndRate"][0]["doseQuantity"] for dosage in dosages] == [
+        {"value": grams, "unit": "g", "system": "http://unitsofmeasure.org", "code": "g"}
+        for grams in (30, 30, 30, 25, 25)
+    ]
     start = days_ago(20)
-    assert repeat["count"] == 5
-    assert (repeat["frequency"], repeat["period"], repeat["periodUnit"]) == (1, 1, "d")
-    assert repeat["boundsPeriod"] == {
-        "start": start.isoformat(),
-        "end": (start + datetime.timedelta(days=4)).isoformat(),
-    }
-    assert encounter.snapshot["course"]["sentence"] in dosage["text"]
-    assert "Dosing weight 70 kg: Actual body weight" in dosage["text"]
+    for day, dosage in enumerate(dosages):
+        repeat = dosage["timing"]["repeat"]
+        date = (start + datetime.timedelta(days=day)).isoformat()
+        assert repeat["boundsPeriod"] == {"start": date, "end": date}
+        assert repeat["count"] == 1
+        assert (repeat["frequency"], repeat["period"], repeat["periodUnit"]) == (1, 1, "d")
+    note = request["note"][0]["text"]
+    assert encounter.snapshot["course"]["sentence"] in note
+    assert "Dosing weight 70 kg: Actual body weight" in note
+    assert "Infusion rate: as the product's label says." in note
+    assert "Prescriber: " in note
     doses = section(bundle, "Doses")
     assert references(doses) == [full_url(bundle, request)]
     assert encounter.snapshot["course"]["sentence"] in narrative(doses)[1]
@@ -100,15 +102,18 @@ def test_the_course_on_the_adjusted_weight_says_so(clinician_client, prescribe):
     )
     encounter.save()
     _, bundle = document(clinician_client, encounter)
-    (dosage,) = resource_of(bundle, "MedicationRequest")["dosageInstruction"]
+    request = resource_of(bundle, "MedicationRequest")
     weight = encounter.snapshot["course"]["dosing_weight_kg"]
     assert weight < 100
     assert (
         f"Dosing weight {format_number(weight)} kg: "
-        "Adjusted body weight (Australia's national criteria, BloodSTAR)" in dosage["text"]
+        "Adjusted body weight (Australia's national criteria, BloodSTAR)"
+        in request["note"][0]["text"]
     )
-    daily = dosage["doseAndRate"][0]["doseQuantity"]["value"]
-    assert daily == encounter.snapshot["course"]["daily_g"] < 40.0  # 200 g on 100 kg
+    daily = [d["doseAndRate"][0]["doseQuantity"]["value"] for d in request["dosageInstruction"]]
+    assert daily == encounter.snapshot["course"]["daily_doses_g"]
+    assert sum(daily) < 200  # 200 g on 100 kg
+    assert sum(daily) <= 2 * weight
 
 
 def test_each_review_score_is_an_observation_and_each_review_is_in_the_narrative(

@@ -43,14 +43,37 @@ def for_this_patient(page):
     return found.group(0)
 
 
+PLAN_MARKERS = r'<span class="markers plan-markers">.*?</span>\s*</span>'
+
+
 def plan_lines(page):
-    """(treatment, linked code, text) of each line of the plan, in order."""
+    """(treatment, linked code, text without its markers) of each line of the plan, in order."""
     return [
-        (treatment, code, re.sub(r" ([:.,;])", r"\1", text_of(body)))
+        (
+            treatment,
+            code,
+            re.sub(
+                r" ([:.,;])",
+                r"\1",
+                text_of(
+                    re.sub(r'<span class="markers plan-markers">.*?</span>\s*</span>', "", body)
+                ),
+            ),
+        )
         for treatment, code, body in re.findall(
-            r'<li class="plan-([a-z_]+)"><a href="#s-([a-z0-9-]+)">(.*?)</li>', page, re.S
+            r'<li class="plan-([a-z_]+)" data-code="([a-z0-9-]+)">(.*?)</li>', page, re.S
         )
     ]
+
+
+def plan_markers(page):
+    """{treatment: the marker words of its line (the caveat's first, when it has one)}."""
+    return {
+        treatment: re.findall(r'<span class="marker marker-[a-z]+">([^<]+)</span>', body)
+        for treatment, body in re.findall(
+            r'<li class="plan-([a-z_]+)" [^>]*>(.*?)</li>', page, re.S
+        )
+    }
 
 
 def doses_of(page):
@@ -112,6 +135,12 @@ def test_the_paraneoplastic_case_puts_anti_tumour_treatment_before_3_4_dap(
             ("dap", "dap-unavailable"),
             ("prednisone", "prednisone"),
         ]
+        # Each line carries the markers of the statement it stands for.
+        assert plan_markers(block) == {
+            "tumour": ["Partly confirmed"],
+            "dap": ["Local"],
+            "prednisone": ["Not confirmed"],
+        }
         # 3,4-DAP's line says it cannot be used here, not that it is first-line.
         assert "not tolerated or contraindicated" in plan_lines(block)[1][2]
         codes = shown_codes(page)
@@ -135,26 +164,51 @@ def test_every_plan_line_links_to_a_statement_shown_below(clinician_client, ivig
         "prednisone",
         "steroid_sparing",
         "ivig",
-        "plasma_exchange",
     ]
     for _, code, _ in lines:
         assert code in shown_codes(page), code
     texts = {treatment: text for treatment, _, text in lines}
+    # Plasma exchange available, and pitfall-plex-equal high priority: one reconciled line,
+    # never IVIG alone beside the warning.
     assert texts["ivig"] == (
-        "IVIG: short-term improvement, here for severe weakness not responding sufficiently "
-        "to 3,4-DAP alone and a bridge while immunosuppression takes effect."
+        "IVIG or plasma exchange: both give short-term improvement; choose by availability and "
+        "patient factors. IVIG risk factors recorded: Renal risk (risk of renal failure)."
     )
-    assert texts["plasma_exchange"].endswith("Available for this patient.")
+    assert plan_markers(for_this_patient(page))["ivig"] == ["Partly confirmed", "High priority"]
+    assert "as effective as IVIG" not in page
 
 
-def test_ivig_as_a_bridge_only_says_so_in_the_plan(clinician_client, make_encounter, ivig_answers):
-    ivig_answers["weakness"] = "moderate"
+def test_without_plasma_exchange_the_plan_says_ivig_and_why(
+    clinician_client, make_encounter, ivig_answers
+):
+    ivig_answers["plasma_exchange_available"] = "no"
     encounter = make_encounter(answers=ivig_answers, status="complete")
     lines = {
         t: (code, text) for t, code, text in plan_lines(summary_page(clinician_client, encounter))
     }
-    assert lines["ivig"][0] == "ivig-bridge-only"
-    assert lines["ivig"][1].startswith("IVIG: only as a bridge")
+    assert lines["ivig"] == (
+        "ivig-when-refractory",
+        "IVIG (plasma exchange not available here): short-term improvement, here for severe "
+        "weakness not responding sufficiently to 3,4-DAP alone and a bridge while "
+        "immunosuppression takes effect.",
+    )
+
+
+def test_ivig_as_a_bridge_only_says_so_in_the_plan_above_the_doses(
+    clinician_client, make_encounter, ivig_answers
+):
+    ivig_answers["weakness"] = "moderate"
+    encounter = make_encounter(answers=ivig_answers, status="complete")
+    page = summary_page(clinician_client, encounter)
+    lines = {t: (code, text) for t, code, text in plan_lines(page)}
+    assert lines["ivig"][0] == "pitfall-plex-equal"
+    assert lines["ivig"][1].startswith(
+        "IVIG or plasma exchange: bridge only: the guideline reserves IVIG for severe weakness; "
+        "both give short-term improvement"
+    )
+    assert '<a href="#s-ivig-bridge-only">' in for_this_patient(page)
+    assert plan_markers(page)["ivig"][0] == "Local"
+    assert page.index("bridge only: the guideline reserves") < page.index('class="doses"')
 
 
 def test_the_ivig_case_shows_the_doses_and_the_renal_pitfall_before_any_evidence(
@@ -232,7 +286,9 @@ def test_a_150_cm_woman_is_shown_no_adjusted_figure_and_why(
         "No adjusted weight offered: under 152 cm: Australia's national criteria "
         "(BloodSTAR, since July 2026) use the actual weight." in doses
     )
-    assert "to the nearest 5 g (Ontario's IVIG dose calculator): 70-140 g" in doses
+    assert (
+        "to the nearest 5 g (Ontario's IVIG dose calculator), at most 2.0 g/kg: 70-140 g" in doses
+    )
     assert 'name="dose_basis"' not in page
 
 
@@ -322,6 +378,13 @@ def test_every_pdf_page_is_headed_and_page_1_holds_the_plan_and_the_decision(
         clinician_client, paraneoplastic if case == "paraneoplastic" else ivig_encounter
     )
     pages = pdf_pages(clinician_client, encounter)
+    # The reference list's numbers are the cited numbers, as text (WeasyPrint ignores
+    # `li value`): "10." only if citation 10 is cited, and the list starts at the first.
+    whole = " ".join(pages)
+    cited = [reference["number"] for reference in encounter.snapshot["references"]]
+    listed = whole[whole.rindex("References") :]
+    for number in cited:
+        assert re.search(rf"(^|\s){number}\. ", listed), number
     reference = encounter.patient_reference
 
     assert len(pages) >= 2
@@ -334,7 +397,7 @@ def test_every_pdf_page_is_headed_and_page_1_holds_the_plan_and_the_decision(
     assert "Decision Recommendations Followed" in first
     assert "Oncology referral today." in first
     if case == "paraneoplastic":
-        assert first.index("Tumour treatment:") < first.index("3,4-DAP: not tolerated")
+        assert first.index("Tumour:") < first.index("3,4-DAP: not tolerated")
         assert "Anti-tumor treatment is the priority" in first
     else:
         assert "70-140 g in total" in first

@@ -75,12 +75,16 @@ def test_the_course_prints_on_the_summary_print_and_snapshot_for_70_kg(
     assert ivig_encounter.course_start_date == today()
     assert (ivig_encounter.baseline_scale, ivig_encounter.baseline_score) == ("qmg", 18)
     sentence = (
-        "IVIG 2.0 g/kg × 70 kg = 140 g, 140 g to the nearest 5 g, over 5 days: "
-        f"28.0 g a day, from {today().isoformat()}"
+        "IVIG 2.0 g/kg × 70 kg = 140 g, 140 g in 5 g vials, over 5 days from "
+        f"{today().isoformat()} to {in_days(4)}: 30, 30, 30, 25, 25 g"
     )
     stored = ivig_encounter.snapshot["course"]
     assert stored["sentence"] == sentence
-    assert (stored["rounded_total_g"], stored["daily_g"]) == (140, 28.0)
+    assert (stored["rounded_total_g"], stored["daily_doses_g"]) == (140, [30, 30, 30, 25, 25])
+    # The order as finalize stored it: prescriber, last day, the infusion rate's source.
+    assert stored["prescriber"] == "Ada Byron"
+    assert stored["end_date"] == in_days(4)
+    assert stored["rate"] == "infusion rate: as the product's label says"
     assert stored["review_due_from"] == in_days(14)
     assert stored["review_due_until"] == in_days(28)
     assert stored["decide_before"] == in_days(56)
@@ -98,9 +102,13 @@ def test_the_pdf_prints_the_course(clinician_client, ivig_encounter):
     finalize(clinician_client, ivig_encounter, **course(ivig_g_per_kg="1.6", ivig_days="4"))
     response = clinician_client.get(reverse("summary_pdf", args=[ivig_encounter.pk]))
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    # 1.6 x 70 = 112 g, 110 g to the nearest 5 g, over 4 days 27.5 g a day
-    assert "IVIG 1.6 g/kg × 70 kg = 112 g, 110 g to the nearest 5 g" in " ".join(text.split())
-    assert "27.5 g a day" in text
+    # 1.6 x 70 = 112 g, 110 g in 5 g vials (1.57 g/kg), over 4 days 30, 30, 25, 25 g
+    words = " ".join(text.split())
+    assert "IVIG 1.6 g/kg × 70 kg = 112 g, 110 g in 5 g vials, over 4 days" in words
+    assert f"to {in_days(3)}: 30, 30, 25, 25 g" in words
+    assert "110 g in 5 g vials = 1.57 g/kg" in words
+    assert f"Day 4, {in_days(3)}: 25 g" in words
+    assert "Prescriber Ada Byron" in words
 
 
 def test_the_course_is_on_the_adjusted_weight_when_that_is_the_recorded_basis(
@@ -277,7 +285,7 @@ def test_with_partly_followed_the_course_is_recorded(clinician_client, ivig_enco
     )
     ivig_encounter.refresh_from_db()
     assert ivig_encounter.snapshot["course"]["sentence"].endswith(
-        f"over 2 days: 70.0 g a day, from {today().isoformat()}"
+        f"over 2 days from {today().isoformat()} to {in_days(1)}: 70, 70 g"
     )
 
 

@@ -626,9 +626,23 @@ def test_priority_follows_ivig_risk_factors_and_plasma_exchange_in_every_combina
 
 
 def test_ivig_indicated_gives_ivig_and_prednisone_doses_on_the_patients_weight():
-    doses = evaluate(answers_with(weight_kg="66.7")).doses
-    assert doses == {"ivig": ivig_dose(66.7), "prednisone": prednisone_dose(66.7)}
+    doses = evaluate(answers_with(weight_kg="66.7", height_cm=175, sex="male")).doses
+    assert doses == {
+        "ivig": ivig_dose(66.7, height_cm=175, sex="male"),
+        "prednisone": prednisone_dose(66.7),
+    }
     assert doses["prednisone"] == {"mg": 100.0, "by_weight_mg": 100.1, "capped": True}
+
+
+@pytest.mark.parametrize(
+    ("given", "needs"),
+    [({}, ("height_cm", "sex")), ({"sex": "male"}, ("height_cm",)), ({"height_cm": 175}, ("sex",))],
+)
+def test_without_height_and_sex_ivig_gives_no_figure_and_names_what_it_needs(given, needs):
+    doses = evaluate(answers_with(weight_kg=250, **given)).doses
+    assert doses["ivig_needs"] == needs
+    assert "ivig" not in doses
+    assert "prednisone" in doses
 
 
 def test_ivig_dose_uses_height_sex_and_pregnancy_for_the_dosing_weight():
@@ -638,6 +652,7 @@ def test_ivig_dose_uses_height_sex_and_pregnancy_for_the_dosing_weight():
     assert ivig["dosing_weight_basis"] == "adjusted"
     assert ivig["dosing_weight_kg"] == 70.1
     assert ivig["vials_total_g"] == (70, 140)
+    assert ivig["bmi"] == 33.1  # 90 / 1.65^2 = 33.06
 
 
 def test_inadequate_3_4_dap_without_ivig_gives_only_a_prednisone_dose():

@@ -1,6 +1,9 @@
 """The finalized summary as a PDF: rendered on the server, with the same content as print."""
 
 import io
+import re
+import shutil
+import subprocess
 
 import pytest
 from django.urls import reverse
@@ -61,3 +64,31 @@ def test_another_clinician_gets_no_pdf(finalized, other_clinician, client):
 def test_the_summary_offers_the_pdf_once_finalized(clinician_client, finalized):
     page = clinician_client.get(reverse("summary", args=[finalized.pk])).content.decode()
     assert reverse("summary_pdf", args=[finalized.pk]) in page
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler's pdftotext")
+def test_the_pdf_reference_list_prints_the_cited_numbers_not_a_count(
+    clinician_client, make_encounter, tmp_path
+):
+    # A tumour found, 3,4-DAP adequate: the statements cite 1, 2 and 4 (not 3), so a list
+    # that counted its items (WeasyPrint ignores `li value`) would print 4 as "3."
+    answers = {
+        "weight_kg": 70,
+        "diagnosis_confirmed": "yes",
+        "tumour_status": "found",
+        "smoking": "current",
+        "dap_status": "adequate",
+    }
+    encounter = make_encounter(answers=answers, status="complete", patient_reference="MRN-REF")
+    response = clinician_client.post(
+        reverse("finalize", args=[encounter.pk]), as_shown({"decision": "followed"}, encounter)
+    )
+    assert response.status_code == 302
+    pdf = tmp_path / "summary.pdf"
+    pdf.write_bytes(clinician_client.get(reverse("summary_pdf", args=[encounter.pk])).content)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    listed = text[text.rindex("References") :]
+    numbered = re.findall(r"^\s*(\d+)\. (\S+)", listed, re.M)
+    assert numbered == [("1", "Titulaer"), ("2", "Keogh"), ("4", "Newsom-Davis")]

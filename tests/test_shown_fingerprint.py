@@ -113,7 +113,8 @@ def test_a_weight_changed_in_another_tab_refuses_the_finalize_and_keeps_all_that
 ):
     page, shown = open_summary(clinician_client, ivig_encounter)
     assert "70 kg × 1-2 g/kg = 70-140 g" in text_of(page)
-    change_in_another_tab(clinician_client, ivig_encounter, "patient", weight_kg="80")
+    # 68 kg, below the ideal weight of a 175 cm man: still dosed on the actual weight.
+    change_in_another_tab(clinician_client, ivig_encounter, "patient", weight_kg="68")
 
     decided = {**shown, "decision": "partly", "decision_reason": "clinical_judgment"}
     response = clinician_client.post(
@@ -123,7 +124,7 @@ def test_a_weight_changed_in_another_tab_refuses_the_finalize_and_keeps_all_that
     assert response.status_code == 200
     page = response.content.decode()
     assert ANSWERS_CHANGED in text_of(page)
-    assert "80 kg × 1-2 g/kg = 80-160 g" in text_of(page)  # the summary is the fresh one
+    assert "68 kg × 1-2 g/kg = 68-136 g" in text_of(page)  # the summary is the fresh one
     assert "70-140 g" not in text_of(page)
     assert NOTE in page
     assert checked(page, "decision", "partly")
@@ -145,8 +146,8 @@ def test_a_weight_changed_in_another_tab_refuses_the_finalize_and_keeps_all_that
     )
     assert again.status_code == 302
     stored = Encounter.objects.get(pk=ivig_encounter.pk)
-    assert stored.is_finalized and stored.answers["weight_kg"] == 80.0
-    assert stored.snapshot["course"]["sentence"].startswith("IVIG 1.5 g/kg × 80 kg = 120 g")
+    assert stored.is_finalized and stored.answers["weight_kg"] == 68.0
+    assert stored.snapshot["course"]["sentence"].startswith("IVIG 1.5 g/kg × 68 kg = 102 g")
     assert (stored.decision_note, stored.baseline_score) == (NOTE, 18)
 
 

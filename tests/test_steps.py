@@ -696,7 +696,8 @@ def test_a_risk_factor_posted_twice_is_saved_once(clinician_client, make_encount
     )
     assert response.status_code == 302
     summary = text_of(clinician_client.get(response["Location"]).content.decode())
-    assert summary.count("Renal risk (risk of renal failure)") == 3  # answers, two pitfalls
+    # The answers, the two pitfalls, and the plan's line on IVIG or plasma exchange.
+    assert summary.count("Renal risk (risk of renal failure)") == 4
     encounter.refresh_from_db()
     assert encounter.answers["ivig_risk_factors"] == ["renal"]
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from guidance.content.revisions import publish, start_draft, submit_for_review
 from guidance.encounters import workflow as encounters
 from guidance.engine import pathway
+from guidance.engine.rule_words import rule_words
 from guidance.models import Encounter, Guideline, Statement
 from tests.pages import article, error_next_to, shown_codes, text_of
 from tests.paths import as_shown
@@ -100,29 +101,35 @@ def test_a_scope_note_comes_before_the_recommendations(
 @pytest.mark.parametrize(
     ("code", "why"),
     [
-        ("dap-first-line", "Why: LEMS confirmed: Yes, confirmed"),
+        ("dap-first-line", "Why: LEMS is confirmed (answered: LEMS confirmed: Yes, confirmed)"),
         (
             "steroid-sparing",
-            "Why: LEMS confirmed: Yes, confirmed; Tumour: Screened, no tumour found; "
-            "3,4-DAP: Inadequate response",
+            "Why: 3,4-DAP is not enough (inadequate response, or not tolerated) and no tumour "
+            "was found on screening (answered: LEMS confirmed: Yes, confirmed; Tumour: Screened, "
+            "no tumour found; 3,4-DAP: Inadequate response)",
         ),
         (
             "ivig-when-bridge",
-            "Why: LEMS confirmed: Yes, confirmed; 3,4-DAP: Inadequate response; "
-            "Immunosuppression: Starting",
+            "Why: 3,4-DAP is not enough (inadequate response, or not tolerated) and "
+            "immunosuppression is starting (answered: LEMS confirmed: Yes, confirmed; 3,4-DAP: "
+            "Inadequate response; Immunosuppression: Starting)",
         ),
         (
             "ivig-when-refractory",
-            "Why: LEMS confirmed: Yes, confirmed; 3,4-DAP: Inadequate response; Weakness: Severe",
+            "Why: 3,4-DAP is not enough (inadequate response, or not tolerated) and weakness is "
+            "severe (answered: LEMS confirmed: Yes, confirmed; 3,4-DAP: Inadequate response; "
+            "Weakness: Severe)",
         ),
         (
             "ivig-reserved",
-            "Why: LEMS confirmed: Yes, confirmed; 3,4-DAP: Inadequate response; "
-            "Weakness: Severe; Immunosuppression: Starting",
+            "Why: IVIG applies: 3,4-DAP is not enough, and weakness is severe, rapid short-term "
+            "improvement is needed, or immunosuppression is starting (answered: LEMS confirmed: "
+            "Yes, confirmed; 3,4-DAP: Inadequate response; Weakness: Severe; Immunosuppression: "
+            "Starting)",
         ),
     ],
 )
-def test_each_statement_names_the_answers_that_made_it_apply(
+def test_each_statement_says_its_rule_in_words_and_the_answers_behind_it(
     clinician_client, ivig_encounter, code, why
 ):
     block = article(summary_page(clinician_client, ivig_encounter), code)
@@ -135,7 +142,8 @@ def test_every_shown_statement_has_its_why(clinician_client, ivig_encounter):
     codes = shown_codes(page)
     assert sorted(codes) == sorted(pathway.evaluate(ivig_encounter.answers).codes)
     for code in codes:
-        assert "Why: LEMS confirmed: Yes, confirmed" in text_of(article(page, code)), code
+        why = f"Why: {rule_words(code)} (answered: LEMS confirmed: Yes, confirmed"
+        assert why in text_of(article(page, code)), code
 
 
 def test_citation_numbers_link_to_a_reference_list_of_exactly_the_cited_numbers(
@@ -161,7 +169,14 @@ def test_citation_numbers_link_to_a_reference_list_of_exactly_the_cited_numbers(
     listed = {int(number) for number in re.findall(r'<li id="ref-(\d+)"', page)}
     linked = {int(number) for number in re.findall(r'href="#ref-(\d+)"', page)}
     assert listed == linked == {1, 2, 4}
-    references = re.search(r'<ol class="references">(.*?)</ol>', page, re.S).group(1)
+    references = re.search(r'<ul class="references[^"]*">(.*?)</ul>', page, re.S).group(1)
+    # Each reference's number is printed as text, never left to the list to count.
+    assert re.findall(r'<span class="reference-number">(\d+)\.</span>', references) == [
+        "1",
+        "2",
+        "4",
+    ]
+    assert "value=" not in references
     assert "https://doi.org/10.1016/S1474-4422(11)70245-9" in references
     assert "https://pubmed.ncbi.nlm.nih.gov/22094130/" in references
     assert "Skeie GO" not in references
@@ -198,7 +213,11 @@ def test_the_ivig_and_prednisone_doses_for_70_kg_are_written_out(clinician_clien
 
     assert "70 kg × 1-2 g/kg = 70-140 g in total, over 2-5 days: 14-70 g a day" in doses
     assert "1.5 mg/kg × 70 kg = 105 mg, capped at 100 mg, on alternate days" in doses
-    assert "height or sex not given, so no adjusted weight can be worked out" in doses
+    assert (
+        "the actual weight is not above the adjusted weight, so the actual weight is used" in doses
+    )
+    assert "BMI 22.9" in doses  # 70 / 1.75^2 = 22.86
+    assert "BMI above 30" not in doses
 
 
 def test_a_tall_heavy_man_is_offered_the_adjusted_weight_beside_the_actual_one(
@@ -218,8 +237,12 @@ def test_a_tall_heavy_man_is_offered_the_adjusted_weight_beside_the_actual_one(
     assert (
         "On the adjusted body weight of Australia's national criteria (BloodSTAR, since July "
         "2026), 82.3 kg: 82.3 kg × 1-2 g/kg = 82.3-164.6 g in total, over 2-5 days: "
-        "16.5-82.3 g a day; to the nearest 5 g (Ontario's IVIG dose calculator): 80-165 g." in doses
+        "16.5-82.3 g a day; to the nearest 5 g (Ontario's IVIG dose calculator), at most "
+        "2.0 g/kg: 80-160 g." in doses
     )
+    # 100 / 1.75^2 = 32.65
+    assert "BMI 32.7: BMI above 30: Ontario's calculator requires a dosing weight [ 8 ]" in doses
+    assert '[<a href="#ref-8" aria-label="Reference 8">8</a>]' in page
     assert "1.5 mg/kg × 100 kg = 150 mg, capped at 100 mg, on alternate days" in doses
 
 
@@ -266,7 +289,13 @@ def test_ivig_pitfalls_are_high_priority_naming_the_patients_risk_factors(
             assert 'class="statement kind-warning high-priority"' in page
         else:
             assert "High priority" not in block, code
-    assert page.count('<span class="marker marker-priority">High priority</span>') == len(flags)
+    # Each once in full, and the plan line standing for a high-priority statement says so too.
+    in_statements = re.findall(
+        r'<p class="markers[^"]*">.*?<span class="marker marker-priority">High priority', page
+    )
+    assert len(in_statements) == len(flags)
+    plan = re.search(r'<ul class="plan">.*?</ul>', page, re.S).group(0)
+    assert ("marker-priority" in plan) == ("pitfall-plex-equal" in flags)
 
 
 def test_the_summary_lists_the_answers_with_links_to_edit_each_step(
@@ -277,6 +306,8 @@ def test_the_summary_lists_the_answers_with_links_to_edit_each_step(
     assert re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", answers) == [
         ("Weight", "70 kg"),
         ("LEMS confirmed", "Yes, confirmed"),
+        ("Height", "175 cm"),
+        ("Sex", "Male"),
         ("Tumour", "Screened, no tumour found"),
         ("Smoking", "Never smoked"),
         ("3,4-DAP", "Inadequate response"),
@@ -476,7 +507,8 @@ def test_a_finalized_summary_shows_the_decision_and_no_form(clinician_client, fi
     decision = text_of(re.search(r'id="decision".*?</section>', page, re.S).group(0))
     assert "Recommendations Partly followed" in decision
     assert "Reason Clinical judgment" in decision
-    assert "IVIG dose based on Actual body weight (as the guideline states it)" in decision
+    assert "IVIG dose based on Actual body weight Note" in decision
+    assert "as the guideline states" not in decision
     assert "Note Plasma exchange first; IVIG if it fails." in decision
     assert "Finalized on" in page
     assert reverse("finalize", args=[finalized.pk]) not in page
@@ -652,7 +684,13 @@ def test_the_print_page_holds_everything_the_chart_needs(clinician_client, final
     assert "70 kg × 1-2 g/kg = 70-140 g in total, over 2-5 days: 14-70 g a day" in text
     assert "1.5 mg/kg × 70 kg = 105 mg, capped at 100 mg, on alternate days" in text
     # 1-9, and 10-13 of the tumour-risk statements (screened, none found); 14 is not cited.
-    assert [int(n) for n in re.findall(r'<li value="(\d+)">', page)] == list(range(1, 14))
+    numbers = re.findall(r'<span class="reference-number">(\d+)\.</span>', page)
+    assert [int(n) for n in numbers] == list(range(1, 14))
+    assert "<li value" not in page  # printed as text: WeasyPrint ignores `li value`
+    # The legend of the markers, one line each.
+    for term in ("Local:", "Partly confirmed:", "Not confirmed:", "High priority:"):
+        assert term in text
+    assert "Not graded in the source:" in text
     assert "Recommendations Partly followed" in text
     assert "Reason Clinical judgment" in text
     assert "Note Plasma exchange first; IVIG if it fails." in text

@@ -16,6 +16,8 @@ from guidance.encounters.wording import (
     AUSTRALIAN_CRITERIA,
     FIELD_HINTS,
     FIELD_LABELS,
+    IVIG_STEP_HINT,
+    IVIG_STEP_LABELS,
     TUMOUR_RISK_INTRO,
     TUMOUR_RISK_ITEMS,
     TUMOUR_RISK_LEGEND,
@@ -164,7 +166,8 @@ class PatientForm(StepForm):
         high=pathway.HEIGHT_RANGE_CM[1],
         label=FIELD_LABELS["height_cm"],
         required=False,
-        help_text=f"With sex, gives the adjusted body weight {AUSTRALIAN_CRITERIA} dose IVIG on.",
+        help_text=f"With sex, gives the adjusted body weight {AUSTRALIAN_CRITERIA} dose IVIG "
+        "on; no IVIG dose is shown without them.",
     )
     sex = _choice_field("sex", required=False)
     pregnant = _choice_field("pregnant", required=False)
@@ -285,6 +288,24 @@ class SeverityForm(StepForm):
     immunosuppression = _choice_field("immunosuppression")
 
 
+def _dosing_weight_field(field):
+    """Height or sex as the IVIG step asks it: required, since no IVIG dose is shown without."""
+    if field == "height_cm":
+        return MeasurementField(
+            name="height",
+            unit="cm",
+            low=pathway.HEIGHT_RANGE_CM[0],
+            high=pathway.HEIGHT_RANGE_CM[1],
+            label=IVIG_STEP_LABELS[field],
+            help_text=IVIG_STEP_HINT,
+        )
+    chosen = _choice_field(field)
+    chosen.label = IVIG_STEP_LABELS[field]
+    chosen.help_text = IVIG_STEP_HINT
+    chosen.error_messages["required"] = f"Choose an answer for “{IVIG_STEP_LABELS[field]}”"
+    return chosen
+
+
 class IvigForm(StepForm):
     step = "ivig"
     plasma_exchange_available = _choice_field("plasma_exchange_available")
@@ -297,9 +318,20 @@ class IvigForm(StepForm):
         error_messages={"invalid_choice": "That is not one of the risk factors listed."},
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The dosing weight needs height and sex before any IVIG figure (DESIGN §4): asked
+        # here when the patient step left them blank, as the same answers.
+        for field in dosing.IVIG_NEEDS:
+            if self.earlier_answers.get(field) in (None, ""):
+                self.fields[field] = _dosing_weight_field(field)
+
     def step_answers(self, cleaned):
         # An empty list is an answer here ("none"), not a missing one.
         answers = super().step_answers(cleaned)
+        for field in dosing.IVIG_NEEDS:
+            if cleaned.get(field) not in (None, ""):
+                answers[field] = cleaned[field]
         # Once each, however often a factor was posted.
         answers["ivig_risk_factors"] = list(dict.fromkeys(cleaned.get("ivig_risk_factors", [])))
         return answers

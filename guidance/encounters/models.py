@@ -39,7 +39,7 @@ class Encounter(models.Model):
         OTHER = "other", "Other"
 
     class DoseBasis(models.TextChoices):
-        ACTUAL = "actual", "Actual body weight (as the guideline states it)"
+        ACTUAL = "actual", "Actual body weight"
         ADJUSTED = "adjusted", "Adjusted body weight (Australia's national criteria, BloodSTAR)"
 
     class BaselineScale(models.TextChoices):

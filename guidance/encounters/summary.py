@@ -7,6 +7,8 @@ finalized encounter shows exactly what was shown when it was finalized. It reads
 `guidance.encounters`' business.
 """
 
+import datetime
+
 from django.utils import timezone
 
 from guidance.content.models import Statement, published_revision_q
@@ -15,16 +17,21 @@ from guidance.encounters.models import Review
 from guidance.encounters.wording import (
     ADVERSE_EVENT_NAMES,
     AUSTRALIAN_CRITERIA,
+    BMI_ABOVE_30,
     DEVINE_BASE,
+    DOSE_BASIS_WORDS,
     DOSING_WEIGHT_REASONS,
     FIRST_CODES,
     GROUPS,
+    INFUSION_RATE,
     IVIG_ROUTES,
+    LEGEND,
     ONTARIO_CALCULATOR,
+    ORDER_MESSAGES,
+    PLAN_LABELS,
     PLAN_LINES,
     PLAN_NAMES,
     PLAN_TREATMENTS,
-    PLASMA_EXCHANGE_AVAILABLE,
     PREDNISONE_FOR_REFERENCE,
     REVIEW_TIMING_NAMES,
     STEP_TITLES,
@@ -32,12 +39,14 @@ from guidance.encounters.wording import (
     baseline_words,
     format_number,
     ivig_course_sentence,
+    ivig_needs_line,
     priority_reasons,
     score_change_words,
     screen_due_line,
     tumour_risk_lines,
 )
 from guidance.engine import dosing, ivig_review, pathway
+from guidance.engine.rule_words import rule_words
 
 # The summary: a dict of plain data, as stored in an encounter's snapshot.
 Summary = dict
@@ -60,14 +69,19 @@ def answered_steps(assessment):
     ]
 
 
+def why_words(code, reasons):
+    """Why a statement is shown: its rule in words (guidance/engine/rule_words.py), then
+    the answers that made it apply, e.g. "3,4-DAP is not enough ... and weakness is severe
+    (answered: 3,4-DAP: Inadequate response; Weakness: Severe)"."""
+    answered = "; ".join("{}: {}".format(*answer_label(field, value)) for field, value in reasons)
+    return [f"{rule_words(code)} (answered: {answered})" if answered else rule_words(code)]
+
+
 def _statement(statement, citations, outcome):
     code = statement.code
     return {
         **statement_facts(statement, citations),
-        "why": [
-            "{}: {}".format(*answer_label(field, value))
-            for field, value in outcome.reasons.get(code, ())
-        ],
+        "why": why_words(code, outcome.reasons.get(code, ())),
         "priority": priority_reasons(code, outcome.priority),
     }
 
@@ -90,6 +104,7 @@ def build(assessment, revision) -> Summary:
             first[code] = shown
         else:
             groups[statement.kind].append(shown)
+    risk = tumour_risk_summary(assessment.tumour_risk)
     return {
         "guideline": {
             "title": revision.title,
@@ -99,7 +114,7 @@ def build(assessment, revision) -> Summary:
         },
         "steps": answered_steps(assessment),
         # "For this patient": the plan in short, then (after the doses) what comes first.
-        "plan": plan(assessment),
+        "plan": plan(assessment, statements, due_line=risk["due_line"] if risk else ""),
         "first": [first[code] for code in first_codes],
         "groups": [
             {"kind": kind, "title": title, "statements": groups[kind]}
@@ -108,7 +123,8 @@ def build(assessment, revision) -> Summary:
         ],
         "references": [references[number] for number in sorted(references)],
         "doses": dose_lines(outcome.doses, assessment.answers, outcome.codes),
-        "tumour_risk": tumour_risk_summary(assessment.tumour_risk),
+        "tumour_risk": risk,
+        "legend": [list(pair) for pair in LEGEND],
     }
 
 
@@ -132,40 +148,109 @@ def first_statement_codes(outcome):
     return first
 
 
-def plan(assessment):
-    """Which treatments apply, one line each, linked (by `code`) to the statement it sums up.
+def _markers(code, statements, priority):
+    """The markers of the statement a plan line stands for (the words of _statement.html)."""
+    statement = statements.get(code)
+    if statement is None:  # no statements given: the markers the answers decide
+        return {
+            "origin": "",
+            "verification": "verified",
+            "verification_label": "",
+            "priority": priority_reasons(code, priority),
+        }
+    return {
+        "origin": statement.origin,
+        "verification": statement.verification,
+        "verification_label": statement.get_verification_display(),
+        "priority": priority_reasons(code, priority),
+    }
 
-    Worked out from the codes that apply (and, for plasma exchange, whether it is
-    available), never from formatted text; the words are in guidance/wording.py.
-    """
-    codes = set(assessment.outcome.codes)
+
+def _tumour_line(codes, answers, tumour_risk, due_line):
+    """(code, text) of the tumour line, or None: treatment first when a tumour is found,
+    else what the screening needs now (DESIGN §4 "One reconciled plan")."""
+    if "anti-tumour-priority" in codes:
+        return "anti-tumour-priority", PLAN_LINES["anti-tumour-priority"]
+    if "screen-pet-now" in codes:
+        return "screen-pet-now", PLAN_LINES["screen-pet-now"]
+    screening = next(
+        (
+            code
+            for code in ("screening-schedule", "pitfall-delay-screening", "smoker-screening")
+            if code in codes
+        ),
+        None,
+    )
+    if screening is None:
+        return None
+    if answers.get("tumour_status") == "not_screened":
+        return screening, PLAN_LINES["screen-now"]
+    if tumour_risk and tumour_risk.get("next") and not due_line:
+        return screening, PLAN_LINES["next-screen"].format(date=tumour_risk["next"].isoformat())
+    return None
+
+
+def _ivig_line(codes, answers):
+    """(label, code, text) of the one short-term line: IVIG and plasma exchange reconciled
+    while `pitfall-plex-equal` applies, IVIG alone only where plasma exchange is not
+    available."""
+    routes = [code for code in IVIG_ROUTES if code in codes]
+    if answers.get("plasma_exchange_available") == "no" or "pitfall-plex-equal" not in codes:
+        text = PLAN_LINES["ivig"].format(routes=" and ".join(IVIG_ROUTES[r] for r in routes))
+        label = PLAN_LABELS["ivig-no-plex"] if "pitfall-plex-equal" in codes else "IVIG"
+        return label, routes[0] if routes else "ivig-reserved", text
+    text = PLAN_LINES["pitfall-plex-equal"]
+    factors = answers.get("ivig_risk_factors") or ()
+    if factors:
+        _, named = answer_label("ivig_risk_factors", factors)
+        text += " " + PLAN_LINES["risk-factors"].format(factors=named)
+    return PLAN_LABELS["ivig-or-plex"], "pitfall-plex-equal", text
+
+
+def plan(assessment, statements=None, due_line=""):
+    """What to do, one line per treatment or action, each linked (by `code`) to the
+    statement it stands for and carrying that statement's markers (DESIGN §4 "One
+    reconciled plan"). Worked out from the codes that apply (and, for plasma exchange,
+    whether it is available), never from formatted text; the words are in
+    guidance/encounters/wording.py. `statements` (by code) give the markers."""
+    statements = statements or {}
+    outcome = assessment.outcome
+    codes = set(outcome.codes)
+    answers = assessment.answers
     lines = {}
+    if tumour := _tumour_line(codes, answers, assessment.tumour_risk, due_line):
+        lines["tumour"] = tumour
     if "dap-unavailable" in codes:
         lines["dap"] = ("dap-unavailable", PLAN_LINES["dap-unavailable"])
     elif "dap-first-line" in codes:
         lines["dap"] = ("dap-first-line", PLAN_LINES["dap-first-line"])
-    if "anti-tumour-priority" in codes:
-        lines["tumour"] = ("anti-tumour-priority", PLAN_LINES["anti-tumour-priority"])
     if "prednisone-established" in codes:
         lines["prednisone"] = ("prednisone-established", PLAN_LINES["prednisone-established"])
     elif "prednisone" in codes:
         lines["prednisone"] = ("prednisone", PLAN_LINES["prednisone"])
     if "steroid-sparing" in codes:
         lines["steroid_sparing"] = ("steroid-sparing", PLAN_LINES["steroid-sparing"])
-    if "ivig-bridge-only" in codes:
-        lines["ivig"] = ("ivig-bridge-only", PLAN_LINES["ivig-bridge-only"])
-    elif "ivig-reserved" in codes:
-        routes = [code for code in IVIG_ROUTES if code in codes]
-        text = PLAN_LINES["ivig"].format(routes=" and ".join(IVIG_ROUTES[r] for r in routes))
-        lines["ivig"] = (routes[0] if routes else "ivig-reserved", text)
-    if "pitfall-plex-equal" in codes:
-        text = PLAN_LINES["pitfall-plex-equal"]
-        if assessment.answers.get("plasma_exchange_available") == "yes":
-            text += " " + PLASMA_EXCHANGE_AVAILABLE
-        lines["plasma_exchange"] = ("pitfall-plex-equal", text)
+    labels = dict(PLAN_TREATMENTS)
+    caveat = None
+    if "ivig-reserved" in codes or "ivig-bridge-only" in codes:
+        labels["ivig"], code, text = _ivig_line(codes, answers)
+        lines["ivig"] = (code, text)
+        if "ivig-bridge-only" in codes:
+            caveat = {
+                "code": "ivig-bridge-only",
+                "text": PLAN_LINES["ivig-bridge-only"],
+                "markers": _markers("ivig-bridge-only", statements, outcome.priority),
+            }
     return [
-        {"treatment": name, "label": label, "code": lines[name][0], "text": lines[name][1]}
-        for name, label in PLAN_TREATMENTS
+        {
+            "treatment": name,
+            "label": labels[name],
+            "code": lines[name][0],
+            "text": lines[name][1],
+            "markers": _markers(lines[name][0], statements, outcome.priority),
+            "caveat": caveat if name == "ivig" else None,
+        }
+        for name, _ in PLAN_TREATMENTS
         if name in lines
     ]
 
@@ -175,6 +260,8 @@ def dose_lines(doses, answers, codes=()):
     lines = {}
     if ivig := doses.get("ivig"):
         lines["ivig"] = ivig_lines(ivig, answers)
+    if needs := doses.get("ivig_needs"):
+        lines["ivig_needs"] = ivig_needs_line(needs)
     if prednisone := doses.get("prednisone"):
         lines["prednisone"] = prednisone_line(prednisone, answers)
         if "prednisone-established" in codes:
@@ -224,7 +311,14 @@ def ivig_lines(ivig, answers):
             f"{dosing['dosing_weight_kg']} kg × 1-2 g/kg = {dosing['total']} in total, "
             f"over 2-5 days: {low_daily}-{high_daily} g a day"
         )
-    return {"actual": actual, "dosing": dosing}
+    bmi = ivig.get("bmi")
+    return {
+        "actual": actual,
+        "dosing": dosing,
+        "bmi": format_number(bmi) if bmi is not None else "",
+        # Above 30 Ontario's calculator doses on a dosing weight (citation 8).
+        "bmi_note": BMI_ABOVE_30 if bmi is not None and bmi > 30 else "",
+    }
 
 
 def prednisone_line(prednisone, answers):
@@ -235,18 +329,86 @@ def prednisone_line(prednisone, answers):
     return text + ", on alternate days"
 
 
-def course_lines(encounter, assessment):
-    """The IVIG course recorded with the decision, on its dose basis (the adjusted weight
-    when the clinician chose it, else the actual weight), with its review window; None
+def prescriber_name(user):
+    """The prescriber on the order: the clinician's full name, else the user name."""
+    return user.get_full_name() or user.get_username()
+
+
+def order_lines(assessment, dose_basis, g_per_kg, days, start_date, prescriber):
+    """The IVIG order a pharmacist or nurse acts on (DESIGN §4 "The IVIG order, live before
+    finalize"): the course on the dosing weight of `dose_basis`, in 5 g vials never above
+    2.0 g/kg, day by day. Plain data: the live block, the snapshot, print, PDF and FHIR all
+    read it. `mitigation_line` is left empty here for the `ivig-risk-mitigation` line."""
+    ivig = assessment.outcome.doses["ivig"]
+    if dose_basis == "adjusted":
+        dosing_weight_kg = ivig["adjusted_weight_kg"]
+    else:
+        dose_basis = "actual"
+        dosing_weight_kg = float(assessment.answers["weight_kg"])
+    course = dosing.ivig_course(g_per_kg, days, dosing_weight_kg)
+    dates = [start_date + datetime.timedelta(days=day) for day in range(course["days"])]
+    bmi = ivig.get("bmi")
+    return {
+        **course,
+        "daily_doses_g": list(course["daily_doses_g"]),  # as the snapshot's JSON holds it
+        "start_date": start_date.isoformat(),
+        "end_date": dates[-1].isoformat(),
+        "dose_basis": dose_basis,
+        "dosing_weight": f"{format_number(course['dosing_weight_kg'])} kg",
+        "basis_words": DOSE_BASIS_WORDS[dose_basis],
+        "bmi": format_number(bmi) if bmi is not None else "",
+        "bmi_note": BMI_ABOVE_30 if bmi is not None and bmi > 30 else "",
+        "days_given": [
+            {"date": day.isoformat(), "grams": grams}
+            for day, grams in zip(dates, course["daily_doses_g"], strict=True)
+        ],
+        "rate": INFUSION_RATE,
+        "prescriber": prescriber,
+        "mitigation_line": "",
+        "sentence": ivig_course_sentence(course, start_date),
+    }
+
+
+def order_preview(assessment, form, prescriber):
+    """The order block as the decision form stands (posted or not): {"order": the order or
+    None, "message": what is missing when there is none}. `form` is a validated
+    DecisionForm; its course fields are read, the rest of it is the form's business."""
+    if "ivig" not in assessment.outcome.doses:
+        return {"order": None, "message": ORDER_MESSAGES["no_ivig"]}
+    if form is None or not form.is_bound:
+        return {"order": None, "message": ORDER_MESSAGES["empty"]}
+    cleaned = getattr(form, "cleaned_data", {})
+    if form.data.get("decision") not in ("followed", "partly"):
+        return {"order": None, "message": ORDER_MESSAGES["decision"]}
+    if any(field in form.errors for field in ("ivig_g_per_kg", "ivig_days", "course_start_date")):
+        return {"order": None, "message": ORDER_MESSAGES["errors"]}
+    if "dose_basis" in form.fields and not cleaned.get("dose_basis"):
+        return {"order": None, "message": ORDER_MESSAGES["dose_basis"]}
+    values = [cleaned.get(field) for field in ("ivig_g_per_kg", "ivig_days", "course_start_date")]
+    if any(value is None for value in values):
+        return {"order": None, "message": ORDER_MESSAGES["empty"]}
+    g_per_kg, days, start_date = values
+    order = order_lines(
+        assessment, cleaned.get("dose_basis") or "actual", g_per_kg, days, start_date, prescriber
+    )
+    return {"order": order, "message": ""}
+
+
+def course_lines(encounter, assessment, prescriber=None):
+    """The IVIG course recorded with the decision: its order (on the recorded dose basis,
+    the adjusted weight when the clinician chose it, else the actual weight) prescribed by
+    `prescriber` (the encounter's clinician unless given), with its review window; None
     when no course was recorded."""
     if encounter.course_start_date is None:
         return None
-    ivig = assessment.outcome.doses["ivig"]
-    if encounter.dose_basis == encounter.DoseBasis.ADJUSTED:
-        dosing_weight_kg = ivig["adjusted_weight_kg"]
-    else:
-        dosing_weight_kg = float(assessment.answers["weight_kg"])
-    course = dosing.ivig_course(encounter.ivig_g_per_kg, encounter.ivig_days, dosing_weight_kg)
+    course = order_lines(
+        assessment,
+        encounter.dose_basis,
+        encounter.ivig_g_per_kg,
+        encounter.ivig_days,
+        encounter.course_start_date,
+        prescriber_name(prescriber or encounter.owner),
+    )
     window = ivig_review.review_window(encounter.course_start_date)
     baseline = None
     if encounter.baseline_scale:
@@ -257,8 +419,6 @@ def course_lines(encounter, assessment):
         }
     return {
         **course,
-        "start_date": encounter.course_start_date.isoformat(),
-        "sentence": ivig_course_sentence(course, encounter.course_start_date),
         "review_due_from": window.due_from.isoformat(),
         "review_due_until": window.due_until.isoformat(),
         "decide_before": window.decide_before.isoformat(),

@@ -100,12 +100,13 @@ def _step_nav(encounter, assessment, current):
 
 
 @lru_cache(maxsize=1024)
-def _unbound_fields_html(step, shown_answers, sex=None):
+def _unbound_fields_html(step, shown_answers, sex=None, height_cm=None):
     """A step's fields showing saved answers, rendered once per process: widget rendering is
     most of a step's time, and this HTML holds no token, no patient reference, nothing of
-    the user, only the answers in the key (and the sex, which decides which questions the
-    tumour step asks)."""
-    form = STEP_FORMS[step](initial=dict(shown_answers), earlier_answers={"sex": sex})
+    the user, only the answers in the key (and the sex and height, which decide which
+    questions the tumour and IVIG steps ask)."""
+    earlier = {"sex": sex, "height_cm": height_cm}
+    form = STEP_FORMS[step](initial=dict(shown_answers), earlier_answers=earlier)
     return render_to_string("guidance/partials/_step_fields.html", {"form": form, "step": step})
 
 
@@ -119,7 +120,8 @@ def _fields_html(step, form):
             if field != "patient_reference"
         )
     )
-    return _unbound_fields_html(step, shown, form.earlier_answers.get("sex"))
+    earlier = form.earlier_answers
+    return _unbound_fields_html(step, shown, earlier.get("sex"), earlier.get("height_cm"))
 
 
 @lru_cache(maxsize=4)
@@ -157,9 +159,10 @@ def _render_step(request, encounter, step, assessment, form=None):
     return render(request, _partial_or_page(request, "guidance/step.html"), context)
 
 
-def _render_summary(request, encounter, assessment=None, summary=None, form=None):
+def _render_summary(request, encounter, assessment=None, summary=None, form=None, order=None):
     """The summary page; a finalized encounter's shows its snapshot and no form. An open
-    one's says when its answers were given under an earlier revision than the one shown."""
+    one's says when its answers were given under an earlier revision than the one shown,
+    and shows the IVIG order as the decision form stands (`order`: `order_preview`'s)."""
     revision_changed = False
     shown_fingerprint = None
     if not encounter.is_finalized:
@@ -170,6 +173,8 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         summary = summary or encounters.shown_summary(encounter, assessment, revision)
         revision_changed = encounters.answered_on_earlier_revision(encounter, revision)
         shown_fingerprint = encounters.summary_fingerprint(encounter, revision)
+        if order is None and form.course_offered:
+            order = encounters.order_preview(request.user, assessment, form)
     context = {
         "encounter": encounter,
         "summary": summary or encounters.shown_summary(encounter),
@@ -181,6 +186,7 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         "decision_html": _decision_html(form),
         "awaited_review": encounters.awaited_review(encounter),
         "continue_url": _page_url(encounter, assessment.next_step()) if assessment else None,
+        "order_preview": order,
     }
     return render(request, _partial_or_page(request, "guidance/summary.html"), context)
 
@@ -287,6 +293,21 @@ def finalize(request, encounter_id):
             request, result.encounter, result.assessment, result.summary, result.form
         )
     return redirect("summary", result.encounter.pk)
+
+
+@require_POST
+@clinician_required
+def order(request, encounter_id):
+    """The IVIG order as the decision form's course stands, before finalize: with htmx the
+    order block alone; without JavaScript ("Preview order") the summary, with the block
+    filled and everything typed kept. Nothing is stored; a finalized encounter answers 409."""
+    encounter, assessment, form, order = encounters.preview_order(
+        request.user, encounter_id, request.POST
+    )
+    if request.htmx:
+        context = {**order, "layout": "summary"}
+        return render(request, "guidance/partials/_ivig_order.html", context)
+    return _render_summary(request, encounter, assessment, form=form, order=order)
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,6 +5,8 @@ definition (e.g. grades of weakness), the hint says so rather than inventing one
 the summary, print and PDF all take their wording from here.
 """
 
+import datetime
+
 from guidance.engine import ivig_review
 from guidance.engine.tumour_risk import NOT_REPORTED, SCHEDULE_WORDS, add_months
 
@@ -31,6 +33,13 @@ FIELD_LABELS = {
     "plasma_exchange_available": "Is plasma exchange available for this patient?",
     "ivig_risk_factors": "IVIG risk factors (tick any that apply)",
 }
+
+# Height and sex as the IVIG step asks them when the patient step left them blank.
+IVIG_STEP_LABELS = {"height_cm": "Height (cm)", "sex": "Sex"}
+IVIG_STEP_HINT = (
+    "Needed before any IVIG dose is shown: the dosing weight is worked out from them "
+    "(Australia's national criteria make height mandatory)."
+)
 
 # The DELTA-P items the tumour step asks (yes/no, each optional), and what counts for each.
 TUMOUR_RISK_ITEMS = (
@@ -192,17 +201,22 @@ DOSING_WEIGHT_REASONS = {
     "so the actual weight is used",
 }
 
-# "For this patient": which treatments apply, one line each, in the order of DESIGN §4.
-# Each line restates the statement it links to (its code), in fewer words; none adds advice.
-# Tumour treatment leads when it applies: the guideline calls it the priority.
+# "For this patient": what to do, one line per treatment or action, in the order of DESIGN
+# §4. Each line restates the statement it links to (its code), in fewer words; none adds
+# advice. Tumour treatment leads when it applies: the guideline calls it the priority.
 PLAN_TREATMENTS = (
-    ("tumour", "Tumour treatment"),
+    ("tumour", "Tumour"),
     ("dap", "3,4-DAP"),
     ("prednisone", "Prednisone"),
     ("steroid_sparing", "Steroid-sparing agent"),
     ("ivig", "IVIG"),
-    ("plasma_exchange", "Plasma exchange"),
 )
+# The short-term line's label: IVIG and plasma exchange reconciled as `pitfall-plex-equal`
+# words it, or IVIG where plasma exchange is not available.
+PLAN_LABELS = {
+    "ivig-or-plex": "IVIG or plasma exchange",
+    "ivig-no-plex": "IVIG (plasma exchange not available here)",
+}
 PLAN_LINES = {
     # dap-first-line
     "dap-first-line": "the recommended first-line symptomatic treatment.",
@@ -212,6 +226,12 @@ PLAN_LINES = {
     # anti-tumour-priority, concurrent-treatment
     "anti-tumour-priority": "anti-tumour treatment is the priority; symptomatic and "
     "immunomodulating treatments go alongside it.",
+    # screen-pet-now (citation 12)
+    "screen-pet-now": "FDG-PET now: the negative screen was a CT only.",
+    # not screened yet: screening-schedule (citation 12), pitfall-delay-screening
+    "screen-now": "Screen now: CT of the thorax, then FDG-PET if negative.",
+    # screening-schedule, with the date of the last negative screen
+    "next-screen": "Next screen due {date}.",
     # prednisone
     "prednisone": "1.5 mg/kg on alternate days (maximum 100 mg).",
     # prednisone-established
@@ -221,12 +241,12 @@ PLAN_LINES = {
     "steroid-sparing": "azathioprine or cyclosporine, added in non-paraneoplastic LEMS.",
     # ivig-reserved with the "When to use IVIG" bullets that apply (ivig-when-*)
     "ivig": "short-term improvement, here for {routes}.",
-    # ivig-bridge-only
-    "ivig-bridge-only": "only as a bridge while immunosuppression takes effect; the guideline "
-    "reserves IVIG for severe weakness and does not say which prevails.",
-    # pitfall-plex-equal
-    "pitfall-plex-equal": "as effective as IVIG in the short term; choose by availability and "
+    # ivig-bridge-only: the caveat, above the doses
+    "ivig-bridge-only": "bridge only: the guideline reserves IVIG for severe weakness",
+    # pitfall-plex-equal, in the guideline's own words
+    "pitfall-plex-equal": "both give short-term improvement; choose by availability and "
     "patient factors.",
+    "risk-factors": "IVIG risk factors recorded: {factors}.",
 }
 # The "When to use IVIG" bullets, as the reasons in the IVIG line.
 IVIG_ROUTES = {
@@ -234,7 +254,57 @@ IVIG_ROUTES = {
     "ivig-when-rapid": "rapid short-term improvement",
     "ivig-when-bridge": "a bridge while immunosuppression takes effect",
 }
-PLASMA_EXCHANGE_AVAILABLE = "Available for this patient."
+
+# What each marker means, one line each, on the summary, print and PDF.
+LEGEND = (
+    ("Local", "added by this product where the guideline is silent; not in the guideline."),
+    ("Partly confirmed", "the cited sources confirmed only part of the statement."),
+    ("Not confirmed", "the cited sources that were read did not confirm the statement."),
+    (
+        "High priority",
+        "a warning that this patient's answers make pressing (the reasons follow it).",
+    ),
+    (
+        "Not graded in the source",
+        "the guideline gives no evidence grade for its statements, and none is added here.",
+    ),
+)
+
+# No IVIG figure without height and sex (DESIGN §4 "Dosing weight and vials", citation 7).
+IVIG_NEEDS_NAMES = {"height_cm": "height", "sex": "sex"}
+
+
+def ivig_needs_line(needs):
+    """Why no IVIG dose is shown yet, e.g. "No IVIG dose until the height and sex are
+    given: ..." (`needs` as the engine's `doses["ivig_needs"]`)."""
+    missing = " and ".join(IVIG_NEEDS_NAMES[field] for field in needs)
+    return (
+        f"No IVIG dose until the {missing} {'are' if len(needs) > 1 else 'is'} given: the "
+        "dosing weight is worked out from height and sex (Australia's national criteria "
+        "make height mandatory)."
+    )
+
+
+# Ontario's calculator asks for a dosing weight above a BMI of 30 (citation 8).
+BMI_ABOVE_30 = "BMI above 30: Ontario's calculator requires a dosing weight"
+# The order's basis, as it reads on the order (the labels on the decision form are the
+# model's choices).
+DOSE_BASIS_WORDS = {
+    "actual": "actual body weight",
+    "adjusted": "adjusted body weight (Australia's national criteria, BloodSTAR, since July 2026)",
+}
+# The guideline gives no infusion rate: the product's label does.
+INFUSION_RATE = "infusion rate: as the product's label says"
+# The order block before it can show grams.
+ORDER_MESSAGES = {
+    "no_ivig": "No IVIG order: IVIG does not apply, or its dose needs the height and sex.",
+    "empty": "Enter the dose in g/kg, the number of days and the start date: the order, day "
+    "by day, shows here.",
+    "decision": "An IVIG course is recorded with “Followed” or “Partly followed”: choose one "
+    "to see the order.",
+    "errors": "Correct the course above to see the order.",
+    "dose_basis": "Choose the weight the IVIG dose is based on to see the order.",
+}
 
 # The statements that come first clinically, before the plan's details (DESIGN §4); then
 # the high-priority pitfalls, in the pathway's order.
@@ -260,14 +330,17 @@ def priority_reasons(code, priority):
 
 
 def ivig_course_sentence(course, start_date):
-    """The course prescribed as it prints, e.g. "IVIG 2.0 g/kg × 70 kg = 140 g, 140 g to the
-    nearest 5 g, over 5 days: 28.0 g a day, from 2026-12-01" (`course` as
-    `dosing.ivig_course` returns it)."""
+    """The course prescribed as it prints (DESIGN §4), e.g. "IVIG 2.0 g/kg × 82.3 kg =
+    164.6 g, 160 g in 5 g vials (165 g would exceed 2.0 g/kg), over 5 days from 2026-12-01
+    to 2026-12-05: 35, 35, 30, 30, 30 g" (`course` as `dosing.ivig_course` returns it)."""
+    end_date = start_date + datetime.timedelta(days=course["days"] - 1)
+    capped = f" ({course['nearest_g']} g would exceed 2.0 g/kg)" if course["capped"] else ""
+    daily = ", ".join(str(grams) for grams in course["daily_doses_g"])
     return (
         f"IVIG {course['g_per_kg']:.1f} g/kg × {format_number(course['dosing_weight_kg'])} kg"
-        f" = {format_number(course['total_g'])} g, {course['rounded_total_g']} g to the nearest"
-        f" 5 g, over {course['days']} days: {course['daily_g']:.1f} g a day,"
-        f" from {start_date.isoformat()}"
+        f" = {format_number(course['total_g'])} g, {course['rounded_total_g']} g in 5 g vials"
+        f"{capped}, over {course['days']} days from {start_date.isoformat()} to"
+        f" {end_date.isoformat()}: {daily} g"
     )
 
 

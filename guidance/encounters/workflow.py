@@ -327,6 +327,28 @@ def resume_url(encounter):
     return reverse("step", args=[encounter.pk, following])
 
 
+def order_preview(user, assessment, form):
+    """The IVIG order block as `form` (the decision form, bound or not) stands: the order
+    prescribed by `user` (the encounter's owner: only the owner reaches it), or why there
+    is none yet."""
+    return summary.order_preview(assessment, form, summary.prescriber_name(user))
+
+
+def preview_order(user, encounter_id, data):
+    """The order the posted course gives, before finalize (nothing is stored): the
+    encounter, its assessment, the decision form with the course's errors only (the
+    decision itself is not being recorded), and the order block's data."""
+    encounter = get_for_owner(user, encounter_id)
+    _require_open(encounter)
+    assessment = pathway.assess(encounter.answers)
+    form = decision_form(encounter, assessment, data)
+    form.is_valid()
+    for field in list(form.errors):
+        if field not in (*COURSE_FIELDS, *BASELINE_FIELDS, "dose_basis"):
+            del form.errors[field]
+    return encounter, assessment, form, order_preview(user, assessment, form)
+
+
 def step_reached(encounter):
     """Where an encounter stands, in the clinic's words: the next step to answer, or that
     every step is answered."""
@@ -430,17 +452,18 @@ def finalize(user, encounter_id, data):
         if _refuse_what_was_not_shown(form, data, encounter, revision):
             _course_no_longer_offered(form, data)
         if form.is_valid():
-            _store_final(form.save(commit=False), assessment, revision, shown)
+            _store_final(form.save(commit=False), assessment, revision, shown, user)
             AccessLog.record(user, encounter, AccessLog.Action.FINALIZED)
     return Finalizing(encounter, assessment, shown, form)
 
 
-def _store_final(encounter, assessment, revision, shown):
+def _store_final(encounter, assessment, revision, shown, user):
     if "ivig" in assessment.outcome.doses and not encounter.dose_basis:
         encounter.dose_basis = Encounter.DoseBasis.ACTUAL  # no adjusted weight was offered
     encounter.revision = revision
     # The course, as it reads on the recorded dose basis, is part of what was shown.
-    shown = {**shown, "course": summary.course_lines(encounter, assessment), "reviews": []}
+    course = summary.course_lines(encounter, assessment, prescriber=user)
+    shown = {**shown, "course": course, "reviews": []}
     encounter.snapshot = shown
     encounter.status = Encounter.Status.FINALIZED
     encounter.finalized_at = timezone.now()

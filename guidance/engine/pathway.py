@@ -26,7 +26,7 @@ from guidance.engine.answers import (  # noqa: F401  (the engine's contract name
     AnswerError,
     validate,
 )
-from guidance.engine.dosing import ivig_dose, prednisone_dose
+from guidance.engine.dosing import ivig_doses, prednisone_dose
 
 
 @dataclass(frozen=True)
@@ -306,11 +306,14 @@ def _outcome(answers: Mapping, steps) -> Outcome:
     weight_kg = relevant.get("weight_kg")
     if weight_kg is not None:
         if "ivig" in steps:
-            doses["ivig"] = ivig_dose(
-                weight_kg,
-                height_cm=relevant.get("height_cm"),
-                sex=relevant.get("sex"),
-                pregnant=relevant.get("pregnant"),
+            # No IVIG figure without height and sex: `ivig_needs` names what is missing.
+            doses.update(
+                ivig_doses(
+                    weight_kg,
+                    height_cm=relevant.get("height_cm"),
+                    sex=relevant.get("sex"),
+                    pregnant=relevant.get("pregnant"),
+                )
             )
         if "prednisone" in reasons:
             doses["prednisone"] = prednisone_dose(weight_kg)

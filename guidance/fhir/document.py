@@ -115,18 +115,38 @@ def _patient(encounter):
     return _subject(encounter) or {"subject": {"display": "No patient reference recorded"}}
 
 
+def _dose_quantity(grams):
+    return {"doseQuantity": {"value": grams, "unit": "g", "system": UCUM, "code": "g"}}
+
+
+def _daily_doses(course):
+    """(date, grams) of each day of the course: the order's days, or, for a course
+    finalized before the order existed, its one daily dose on each day."""
+    if "days_given" in course:
+        return [(day["date"], day["grams"]) for day in course["days_given"]]
+    start = datetime.date.fromisoformat(course["start_date"])
+    return [
+        ((start + datetime.timedelta(days=day)).isoformat(), course["daily_g"])
+        for day in range(course["days"])
+    ]
+
+
 def medication_request(encounter):
-    """The IVIG course recorded with the decision, as the snapshot words it; None without
-    one. Intent `plan` and status `active`: the course as decided when the encounter was
-    finalized (reviews, and what they decide next, are Observations and narrative)."""
+    """The IVIG course recorded with the decision, as the snapshot's order words it; None
+    without one. Intent `plan` and status `active`: the course as decided when the encounter
+    was finalized (reviews, and what they decide next, are Observations and narrative). One
+    dosage instruction per day (`sequence` 1, 2, ...): the days' grams differ by up to 5 g."""
     course = encounter.snapshot.get("course")
     if not course:
         return None
-    start = datetime.date.fromisoformat(course["start_date"])
-    days = course["days"]
     weight_basis = f"Dosing weight {format_number(course['dosing_weight_kg'])} kg"
     if encounter.dose_basis:
         weight_basis += f": {encounter.get_dose_basis_display()}"
+    text = f"{course['sentence']}. {weight_basis}."
+    if course.get("rate"):
+        text += f" {course['rate'][:1].upper()}{course['rate'][1:]}."
+    if course.get("prescriber"):
+        text += f" Prescriber: {course['prescriber']}."
     return {
         "resourceType": "MedicationRequest",
         "id": _resource_uuid(encounter, "MedicationRequest"),
@@ -136,34 +156,25 @@ def medication_request(encounter):
         **_patient(encounter),
         "authoredOn": encounter.finalized_at.isoformat(),
         "requester": _author(encounter),
+        "note": [{"text": text}],
         "dosageInstruction": [
             {
-                "text": f"{course['sentence']}. {weight_basis}.",
-                # One infusion a day on `days` days in a row, from the start date.
+                "sequence": number,
+                "text": f"Day {number}, {date}: {format_number(grams)} g",
+                # One infusion on that day.
                 "timing": {
                     "repeat": {
-                        "boundsPeriod": {
-                            "start": start.isoformat(),
-                            "end": (start + datetime.timedelta(days=days - 1)).isoformat(),
-                        },
-                        "count": days,
+                        "boundsPeriod": {"start": date, "end": date},
+                        "count": 1,
                         "frequency": 1,
                         "period": 1,
                         "periodUnit": "d",
                     }
                 },
                 "route": INTRAVENOUS,
-                "doseAndRate": [
-                    {
-                        "doseQuantity": {
-                            "value": course["daily_g"],
-                            "unit": "g",
-                            "system": UCUM,
-                            "code": "g",
-                        }
-                    }
-                ],
+                "doseAndRate": [_dose_quantity(grams)],
             }
+            for number, (date, grams) in enumerate(_daily_doses(course), start=1)
         ],
     }
 

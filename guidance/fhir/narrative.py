@@ -80,11 +80,33 @@ def _statement_section(title, statements, empty):
 NO_LINKS = MappingProxyType({"response": [], "course": [], "delta_p": [], "reviews": []})
 
 
+def _plan_markers(markers):
+    words = []
+    if markers.get("origin") == "local":
+        words.append("Local")
+    if markers.get("verification") not in (None, "", "verified"):
+        words.append(markers["verification_label"])
+    if markers.get("priority"):
+        words.append("High priority")
+    return f" ({', '.join(words)})" if words else ""
+
+
+def _plan_line(line):
+    caveat = line.get("caveat")
+    return (
+        line["label"],
+        f"{caveat['text']}{_plan_markers(caveat['markers'])}; " if caveat else "",
+        line["text"],
+        _plan_markers(line.get("markers", {})),
+    )
+
+
 def plan_section(snapshot, encounter, links=NO_LINKS):
-    """ "For this patient" as the summary shows it: the plan in short (a snapshot from before
-    it has none), then the scope statements and the high-priority warnings."""
+    """ "For this patient" as the summary shows it: the plan, each line with its statement's
+    markers (a snapshot from before it has none), then the scope statements and the
+    high-priority warnings."""
     plan = format_html_join(
-        "", "<li>{}: {}</li>", ((line["label"], line["text"]) for line in snapshot.get("plan", []))
+        "", "<li>{}: {}{}{}</li>", (_plan_line(line) for line in snapshot.get("plan", []))
     )
     first = _statements(snapshot, "scope") + [
         statement
@@ -111,9 +133,10 @@ def pitfalls_section(snapshot, encounter, links=NO_LINKS):
 def evidence_section(snapshot, encounter, links=NO_LINKS):
     parts = _statement_parts(_statements(snapshot, "evidence"), "No evidence statement applied.")
     if snapshot["references"]:
+        # The citation number as text: FHIR's XHTML has no `li value`.
         references = format_html_join(
             "",
-            '<li value="{}">{}{}</li>',
+            "<li>{}. {}{}</li>",
             (
                 (
                     reference["number"],
@@ -123,7 +146,7 @@ def evidence_section(snapshot, encounter, links=NO_LINKS):
                 for reference in snapshot["references"]
             ),
         )
-        parts.append(format_html("<p>References</p><ol>{}</ol>", references))
+        parts.append(format_html("<p>References</p><ul>{}</ul>", references))
     return _section("Evidence and references", *parts)
 
 
@@ -134,7 +157,7 @@ def doses_section(snapshot, encounter, links=NO_LINKS):
         dosing = ivig["dosing"]
         criteria = dosing.get("criteria", AUSTRALIAN_CRITERIA)
         calculator = dosing.get("calculator", ONTARIO_CALCULATOR)
-        lines = [f"On actual body weight (as the guideline states it): {ivig['actual']}"]
+        lines = [f"On actual body weight: {ivig['actual']}"]
         if dosing["basis"] == "adjusted":
             lines += [
                 f"On the adjusted body weight of {criteria}, {dosing['dosing_weight_kg']} kg: "

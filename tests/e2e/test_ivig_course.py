@@ -2,6 +2,7 @@
 follow the decision; without it they stay on the page and the decision says whether they
 count), then reviewed from the home page's Reviews due."""
 
+import datetime
 import io
 
 import pytest
@@ -57,9 +58,11 @@ def test_the_course_follows_the_decision_and_prints_on_the_summary(page, clinici
     page.get_by_label("Baseline score", exact=True).fill("18")
     page.get_by_role("button", name="Finalize").click()
     expect(page.get_by_text("Finalized on")).to_be_visible()
+    start = timezone.localdate()
+    end = start + datetime.timedelta(days=4)
     expect(page.locator(".course-sentence")).to_have_text(
-        "IVIG 2.0 g/kg × 70 kg = 140 g, 140 g to the nearest 5 g, over 5 days: "
-        f"28.0 g a day, from {timezone.localdate().isoformat()}"
+        "IVIG 2.0 g/kg × 70 kg = 140 g, 140 g in 5 g vials, over 5 days from "
+        f"{start.isoformat()} to {end.isoformat()}: 30, 30, 30, 25, 25 g"
     )
 
 

@@ -2,6 +2,8 @@
 changed in the second tab refuses the finalize pressed in the first, whose summary then
 shows the new doses with everything typed still in the form; finalizing again stores them."""
 
+import datetime
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -32,9 +34,10 @@ def test_a_weight_changed_in_another_tab_is_shown_before_finalizing_and_nothing_
     # Tab 2, in the same window: the weight corrected on the patient step.
     tab_2 = page.context.new_page()
     tab_2.goto(f"/encounters/{ivig_case.pk}/patient/")
-    tab_2.get_by_label("Actual body weight (kg)").fill("80")
+    # 68 kg, below the ideal weight of a 175 cm man: still dosed on the actual weight.
+    tab_2.get_by_label("Actual body weight (kg)").fill("68")
     tab_2.get_by_role("button", name="Save and continue").click()
-    expect(tab_2.get_by_text("80 kg × 1-2 g/kg = 80-160 g").first).to_be_visible()
+    expect(tab_2.get_by_text("68 kg × 1-2 g/kg = 68-136 g").first).to_be_visible()
     tab_2.close()
 
     # Tab 1 still shows 70 kg: the decision, a note and a course typed there.
@@ -51,7 +54,7 @@ def test_a_weight_changed_in_another_tab_is_shown_before_finalizing_and_nothing_
     expect(page.locator("#error-summary")).to_contain_text(
         "The answers changed in another tab or window after this summary was shown"
     )
-    expect(page.get_by_text("80 kg × 1-2 g/kg = 80-160 g").first).to_be_visible()
+    expect(page.get_by_text("68 kg × 1-2 g/kg = 68-136 g").first).to_be_visible()
     expect(page.get_by_text("70-140 g")).to_have_count(0)
     expect(page.get_by_role("radio", name="Followed", exact=True)).to_be_checked()
     expect(page.get_by_label("Note")).to_have_value(NOTE)
@@ -66,9 +69,10 @@ def test_a_weight_changed_in_another_tab_is_shown_before_finalizing_and_nothing_
     # Having read the new doses, the clinician finalizes them as typed.
     page.get_by_role("button", name="Finalize").click()
     expect(page.get_by_text("Finalized on")).to_be_visible()
+    end = (timezone.localdate() + datetime.timedelta(days=4)).isoformat()
     expect(page.locator(".course-sentence")).to_have_text(
-        "IVIG 2.0 g/kg × 80 kg = 160 g, 160 g to the nearest 5 g, over 5 days: "
-        f"32.0 g a day, from {TODAY}"
+        f"IVIG 2.0 g/kg × 68 kg = 136 g, 135 g in 5 g vials, over 5 days from {TODAY} to "
+        f"{end}: 30, 30, 25, 25, 25 g"
     )
     stored = Encounter.objects.get(pk=ivig_case.pk)
-    assert stored.answers["weight_kg"] == 80.0 and stored.decision_note == NOTE
+    assert stored.answers["weight_kg"] == 68.0 and stored.decision_note == NOTE
