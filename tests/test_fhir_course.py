@@ -5,6 +5,7 @@ query budget of an encounter with ten reviews."""
 import datetime
 import json
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -15,7 +16,7 @@ from guidance.engine import pathway
 from guidance.models import Review
 from tests import test_ivig_review
 from tests.test_fhir import document, narrative, resource_of
-from tests.test_ivig_review import days_ago, post_review
+from tests.test_ivig_review import a_review, days_ago, post_review, review_url
 
 # The IVIG review tests' fixture: an encounter finalized with a course (QMG 18 baseline).
 prescribe = test_ivig_review.prescribe
@@ -59,7 +60,7 @@ def test_the_course_is_a_planned_medication_request_with_its_daily_dose_days_and
     _, bundle = document(clinician_client, encounter)
     request = resource_of(bundle, "MedicationRequest")
     assert request["intent"] == "plan"
-    assert request["status"] == "active"
+    assert request["status"] == "completed"  # its last day was 16 days ago
     assert request["subject"] == {"reference": full_url(bundle, resource_of(bundle, "Patient"))}
     assert request["requester"]["reference"] == full_url(
         bundle, resource_of(bundle, "Practitioner")
@@ -280,3 +281,28 @@ def test_a_review_makes_a_new_document_that_replaces_the_one_before(clinician_cl
     assert after["relatesTo"] == [{"code": "replaces", "targetIdentifier": first["identifier"]}]
     _, third = document(clinician_client, encounter)
     assert third["identifier"] == second["identifier"]
+
+
+@pytest.mark.parametrize(
+    "started_days_ago, review_plan, status",
+    [
+        (0, None, "active"),
+        (4, None, "active"),  # day 5 of 5 is today
+        (5, None, "completed"),
+        (20, "repeat_course", "completed"),
+        (2, "stop", "stopped"),
+    ],
+)
+def test_the_medication_request_status_follows_the_course(
+    clinician_client, prescribe, started_days_ago, review_plan, status
+):
+    encounter = prescribe(started_days_ago=started_days_ago)
+    if review_plan:
+        review = a_review(encounter, plan=review_plan, review_date=days_ago(0).isoformat())
+        if review_plan == "repeat_course":
+            review["note"] = "Another course."
+        assert clinician_client.post(review_url(encounter), review).status_code == 302
+    _, bundle = document(clinician_client, encounter)
+    request = resource_of(bundle, "MedicationRequest")
+    assert request["status"] == status
+    assert ("statusReason" in request) is (status == "stopped")

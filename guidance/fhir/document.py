@@ -10,6 +10,7 @@ import datetime
 import uuid
 
 from django.conf import settings
+from django.utils import timezone
 
 from guidance.encounters.wording import (
     DELTA_P_ITEM_NAMES,
@@ -131,14 +132,28 @@ def _daily_doses(course):
     ]
 
 
-def medication_request(encounter):
+def course_status(days, reviews, today):
+    """The course's MedicationRequest status: `stopped` once a review's plan stopped IVIG,
+    `completed` after its last day, else `active`; with the reason for `stopped`."""
+    stop = next((review for review in reviews if review.plan == ivig_review.STOP_PLAN), None)
+    if stop is not None:
+        return "stopped", f"A review on {stop.review_date.isoformat()} stopped IVIG."
+    last_day = datetime.date.fromisoformat(days[-1][0])
+    return ("completed" if today > last_day else "active"), None
+
+
+def medication_request(encounter, today=None):
     """The IVIG course recorded with the decision, as the snapshot's order words it; None
-    without one. Intent `plan` and status `active`: the course as decided when the encounter
-    was finalized (reviews, and what they decide next, are Observations and narrative). One
+    without one. Intent `plan`; the status follows the course (`course_status`), so the
+    document changes, and gets a new version, when the course ends or a review stops it. One
     dosage instruction per day (`sequence` 1, 2, ...): the days' grams differ by up to 5 g."""
     course = encounter.snapshot.get("course")
     if not course:
         return None
+    days = _daily_doses(course)
+    status, stopped_because = course_status(
+        days, list(encounter.reviews.all()), today or timezone.localdate()
+    )
     weight_basis = f"Dosing weight {format_number(course['dosing_weight_kg'])} kg"
     if encounter.dose_basis:
         weight_basis += f": {encounter.get_dose_basis_display()}"
@@ -150,7 +165,8 @@ def medication_request(encounter):
     return {
         "resourceType": "MedicationRequest",
         "id": _resource_uuid(encounter, "MedicationRequest"),
-        "status": "active",
+        "status": status,
+        **({"statusReason": {"text": stopped_because}} if stopped_because else {}),
         "intent": "plan",
         "medicationCodeableConcept": IVIG_MEDICATION,
         **_patient(encounter),
@@ -174,7 +190,7 @@ def medication_request(encounter):
                 "route": INTRAVENOUS,
                 "doseAndRate": [_dose_quantity(grams)],
             }
-            for number, (date, grams) in enumerate(_daily_doses(course), start=1)
+            for number, (date, grams) in enumerate(days, start=1)
         ],
     }
 
