@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint demo-reset clean loadtest restore-drill bench audit fuzz lighthouse fhir-proof
+.PHONY: run test lint demo-reset clean loadtest restore-drill bench audit fuzz lighthouse fhir-proof screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ fuzz: $(VENV)/.installed-dev
 
 lighthouse: $(VENV)/.installed
 	$(BIN)/python lighthouse/run.py
+
+# The three seed cases, every page at 1280 and 390 px, into docs/screenshots/ (docs/SCREENSHOTS.md).
+screenshots: $(VENV)/.installed-dev
+	SCREENSHOT_WALK=1 $(BIN)/python -m pytest tests/e2e/test_screenshot_walk.py -p no:randomly -q
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.run

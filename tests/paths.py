@@ -73,3 +73,25 @@ def answers_before(step, answers=IVIG_PATH_ANSWERS):
 def answers_through(step, answers=IVIG_PATH_ANSWERS):
     """The answers of `step` and the steps before it."""
     return _answers_of_steps(pathway.STEPS[: pathway.STEPS.index(step) + 1], answers)
+
+
+# The three seed cases the browser tests and the screenshot walk (docs/screenshots/) show.
+SEED_CASES = {
+    # Severe weakness while immunosuppression starts, plasma exchange available, renal risk.
+    "ivig": dict(IVIG_PATH_ANSWERS),
+    # Tumour found, a smoker, 3,4-DAP not tolerated.
+    "paraneoplastic": {
+        "weight_kg": 70.0,
+        "diagnosis_confirmed": "yes",
+        "height_cm": 175.0,
+        "sex": "male",
+        "tumour_status": "found",
+        "smoking": "current",
+        "dap_status": "not_tolerated",
+        "weakness": "moderate",
+        "rapid_improvement_needed": "no",
+        "immunosuppression": "none",
+    },
+    # Moderate weakness, immunosuppression starting: IVIG only as a bridge.
+    "bridge-only": {**IVIG_PATH_ANSWERS, "weakness": "moderate"},
+}

@@ -12,29 +12,11 @@ from playwright.sync_api import expect
 
 from guidance.models import Encounter
 from tests.e2e.pages import choose, sign_in
-from tests.paths import IVIG_PATH_ANSWERS
+from tests.paths import SEED_CASES
 
 pytestmark = pytest.mark.e2e
 
-CASES = {
-    # Severe weakness while immunosuppression starts, plasma exchange available, renal risk.
-    "ivig": dict(IVIG_PATH_ANSWERS),
-    # Tumour found, a smoker, 3,4-DAP not tolerated.
-    "paraneoplastic": {
-        "weight_kg": 70.0,
-        "diagnosis_confirmed": "yes",
-        "height_cm": 175.0,
-        "sex": "male",
-        "tumour_status": "found",
-        "smoking": "current",
-        "dap_status": "not_tolerated",
-        "weakness": "moderate",
-        "rapid_improvement_needed": "no",
-        "immunosuppression": "none",
-    },
-    # Moderate weakness, immunosuppression starting: IVIG only as a bridge.
-    "bridge-only": {**IVIG_PATH_ANSWERS, "weakness": "moderate"},
-}
+CASES = SEED_CASES
 WIDTHS = {"1280": {"width": 1280, "height": 800}, "390": {"width": 390, "height": 844}}
 
 # A plan line that would contradict a high-priority statement: (code, the plan's labels it
