@@ -1,6 +1,6 @@
 """The pathway's happy IVIG path, shared by the tests and `make bench` (no fixtures here).
 
-Confirmed LEMS, 70 kg, no tumour, never smoked, 3,4-DAP not enough, severe weakness while
+Confirmed LEMS, 70 kg, no tumour on a screen that included FDG-PET, never smoked, 3,4-DAP not enough, severe weakness while
 immunosuppression starts, plasma exchange available, a renal risk.
 """
 
@@ -29,6 +29,7 @@ IVIG_PATH_ANSWERS = {
     "diagnosis_confirmed": "yes",
     "tumour_status": "not_found",
     "smoking": "never",
+    "screen_included_pet": "yes",
     "dap_status": "inadequate",
     "weakness": "severe",
     "rapid_improvement_needed": "no",
@@ -40,7 +41,7 @@ IVIG_PATH_ANSWERS = {
 # What a clinician posts on each step of the path.
 STEP_POSTS = {
     "patient": {"patient_reference": "MRN-0042", "weight_kg": "70", "diagnosis_confirmed": "yes"},
-    "tumour": {"tumour_status": "not_found", "smoking": "never"},
+    "tumour": {"tumour_status": "not_found", "smoking": "never", "screen_included_pet": "yes"},
     "symptomatic": {"dap_status": "inadequate"},
     "severity": {
         "weakness": "severe",

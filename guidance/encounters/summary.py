@@ -112,14 +112,16 @@ def build(assessment, revision) -> Summary:
 
 
 def tumour_risk_summary(risk, today=None):
-    """The DELTA-P score and screening plan in words (None until the score is complete),
+    """The DELTA-P score and screening plan in words (None when it does not apply),
     with `due_line` for "For this patient" when the next screen is due within 3 months or
     overdue as of `today` (the day the summary is built, which a snapshot keeps)."""
     if risk is None:
         return None
     return {
         **tumour_risk_lines(risk),
-        "due_line": screen_due_line(risk["next"], today or timezone.localdate()),
+        "due_line": screen_due_line(
+            risk["next"], today or timezone.localdate(), pet_now=risk.get("pet_now", False)
+        ),
     }
 
 

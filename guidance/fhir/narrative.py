@@ -158,8 +158,8 @@ def doses_section(snapshot, encounter, links=NO_LINKS):
 
 
 def tumour_risk_section(snapshot, encounter, links=NO_LINKS):
-    """The DELTA-P score and the screening plan, as the summary words them; None until the
-    score is complete."""
+    """The DELTA-P score and the screening plan, as the summary words them (an incomplete
+    score as points so far); None when it does not apply."""
     risk = snapshot.get("tumour_risk")
     if not risk:
         return None
@@ -167,6 +167,8 @@ def tumour_risk_section(snapshot, encounter, links=NO_LINKS):
         f"{risk['score']}: {risk['items']}.",
         f"{risk['sclc']}; {risk['derivation']}.",
         risk["schedule"],
+        risk.get("authors_suggestion", ""),
+        risk.get("pet_now", ""),
         risk["screen_now"],
         risk["next_line"],
         risk["dates_line"],
