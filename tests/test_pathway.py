@@ -205,7 +205,11 @@ def every_combination_with_risk_factors():
     available: 276,480 answer sets."""
     for answers in every_combination():
         for factors in RISK_FACTOR_SETS:
-            yield {**answers, "ivig_risk_factors": list(factors), "plasma_exchange_available": "yes"}
+            yield {
+                **answers,
+                "ivig_risk_factors": list(factors),
+                "plasma_exchange_available": "yes",
+            }
 
 
 @pytest.fixture(scope="module")

@@ -176,7 +176,9 @@ def answer_label(field, value):
     if field == "last_negative_screen_date":
         return ANSWER_NAMES[field], str(value)
     if field == "ivig_risk_factors":
-        names = [VALUE_LABELS[field][factor][0] for factor in value]
+        # The answer is a list; a reason names one factor of it (ivig-risk-mitigation).
+        factors = [value] if isinstance(value, str) else value
+        names = [VALUE_LABELS[field][factor][0] for factor in factors]
         return "IVIG risk factors", ", ".join(names) or "None"
     return ANSWER_NAMES[field], VALUE_LABELS[field][value][0]
 
@@ -379,9 +381,8 @@ def tumour_risk_lines(risk):
             f"prospective cohort with this score (Maddison 2020, "
             f"{risk['prospective_cohort_size']} patients)"
         )
-        first_study = (
-            f"Titulaer 2011 ({cohorts}): "
-            + (NOT_REPORTED if derivation is None else _percent_range(derivation))
+        first_study = f"Titulaer 2011 ({cohorts}): " + (
+            NOT_REPORTED if derivation is None else _percent_range(derivation)
         )
         schedule = f"After a negative screen: {SCHEDULE_WORDS[risk['schedule']]}."
     else:
