@@ -1,7 +1,8 @@
 """The pathway's happy IVIG path, shared by the tests and `make bench` (no fixtures here).
 
-Confirmed LEMS, 70 kg, no tumour on a screen that included FDG-PET, never smoked, 3,4-DAP not enough, severe weakness while
-immunosuppression starts, plasma exchange available, a renal risk.
+Confirmed LEMS, 70 kg, no tumour on a screen that included FDG-PET, never smoked, 3,4-DAP
+not enough, severe weakness while immunosuppression starts, plasma exchange available, a
+renal risk.
 """
 
 from guidance.engine import pathway
