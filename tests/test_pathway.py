@@ -13,6 +13,7 @@ import math
 
 import pytest
 
+from guidance.engine.dap_dosing import dap_dose
 from guidance.engine.dosing import ivig_dose, prednisone_dose
 from guidance.engine.pathway import (
     ALL_CODES,
@@ -792,7 +793,11 @@ def test_3_4_dap_titration_shows_while_3_4_dap_is_started_or_raised(dap_status, 
 
 def test_ivig_indicated_gives_ivig_and_prednisone_doses_on_the_patients_weight():
     doses = evaluate(answers_with(weight_kg="66.7")).doses
-    assert doses == {"ivig": ivig_dose(66.7), "prednisone": prednisone_dose(66.7)}
+    assert doses == {
+        "ivig": ivig_dose(66.7),
+        "prednisone": prednisone_dose(66.7),
+        "dap": dap_dose(),  # 3,4-DAP inadequate: raised as its labels allow
+    }
     assert doses["prednisone"] == {"mg": 100.0, "by_weight_mg": 100.1, "capped": True}
 
 
@@ -805,9 +810,34 @@ def test_ivig_dose_uses_height_sex_and_pregnancy_for_the_dosing_weight():
     assert ivig["vials_total_g"] == (70, 140)
 
 
-def test_inadequate_3_4_dap_without_ivig_gives_only_a_prednisone_dose():
+def test_inadequate_3_4_dap_without_ivig_gives_prednisone_and_3_4_dap_doses_only():
     doses = evaluate(answers_with(weakness="mild")).doses
-    assert doses == {"prednisone": {"mg": 100.0, "by_weight_mg": 105.0, "capped": True}}
+    assert doses == {
+        "prednisone": {"mg": 100.0, "by_weight_mg": 105.0, "capped": True},
+        "dap": dap_dose(),
+    }
+
+
+def test_3_4_dap_not_started_gives_its_labels_figures_without_a_weight():
+    doses = evaluate({"diagnosis_confirmed": "yes", "dap_status": "not_started"}).doses
+    assert doses == {"dap": dap_dose()}
+    us, eu = doses["dap"]["us"], doses["dap"]["eu"]
+    assert (us["start_mg_a_day"], us["divided_doses"]) == ((15, 30), (3, 5))
+    assert (us["raise_mg_a_day"], us["raise_every_days"]) == (5, (3, 4))
+    assert (us["max_single_mg"], us["max_mg_a_day"]) == (20, 100)
+    assert (eu["start_mg_a_day"], eu["raise_every_days"]) == ((15, 15), (4, 5))
+    assert (eu["max_mg_a_day"], eu["exceptional_max_mg_a_day"], eu["max_single_mg"]) == (60, 80, 20)
+    assert doses["dap"]["renal_or_hepatic_impairment"] == "lowest_start"
+    assert doses["dap"]["after_seizures"] == "do_not_use"
+
+
+def test_3_4_dap_doses_come_exactly_with_the_titration_statement(outcomes):
+    wrong = [
+        answers
+        for answers, outcome in outcomes
+        if ("dap" in outcome.doses) != ("dap-titration" in outcome.codes)
+    ]
+    assert wrong == []
 
 
 def test_no_dose_without_immunotherapy():
@@ -822,7 +852,7 @@ def test_no_dose_without_a_weight_though_the_statements_show():
     outcome = evaluate(answers_with(weight_kg=None))
     assert "ivig-dose" in outcome.codes
     assert "prednisone" in outcome.codes
-    assert outcome.doses == {}
+    assert outcome.doses == {"dap": dap_dose()}  # 3,4-DAP's figures need no weight
 
 
 # Validation

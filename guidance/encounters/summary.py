@@ -37,6 +37,7 @@ from guidance.encounters.wording import (
     tumour_risk_lines,
 )
 from guidance.engine import dosing, ivig_review, pathway
+from guidance.engine.dap_dosing import dap_dose_lines
 
 # The summary: a dict of plain data, as stored in an encounter's snapshot.
 Summary = dict
@@ -180,6 +181,8 @@ def dose_lines(doses, answers, codes=()):
         lines["prednisone"] = prednisone_line(prednisone, answers)
         if "prednisone-established" in codes:
             lines["prednisone_label"] = PREDNISONE_FOR_REFERENCE
+    if dap := doses.get("dap"):
+        lines["dap"] = dap_dose_lines(dap)  # templates/guidance/partials/_dap_dose.html
     return lines
 
 

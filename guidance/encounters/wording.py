@@ -260,6 +260,7 @@ PLASMA_EXCHANGE_AVAILABLE = "Available for this patient."
 # The statements that come first clinically, before the plan's details (DESIGN §4); then
 # the high-priority pitfalls, in the pathway's order.
 FIRST_CODES = (
+    "screen-pet-now",  # first: FDG-PET is due now (DESIGN §4 "Tumour risk")
     "out-of-scope",
     "anti-tumour-priority",
     "smoker-screening",

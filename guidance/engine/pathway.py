@@ -26,6 +26,7 @@ from guidance.engine.answers import (  # noqa: F401  (the engine's contract name
     AnswerError,
     validate,
 )
+from guidance.engine.dap_dosing import dap_dose
 from guidance.engine.dosing import ivig_dose, prednisone_dose
 
 
@@ -357,6 +358,9 @@ def _outcome(answers: Mapping, steps) -> Outcome:
             )
         if "prednisone" in reasons:
             doses["prednisone"] = prednisone_dose(weight_kg)
+    # The same for every adult: no weight needed.
+    if "dap-titration" in reasons:
+        doses["dap"] = dap_dose()
 
     return Outcome(codes=tuple(reasons), doses=doses, reasons=reasons, priority=priority)
 

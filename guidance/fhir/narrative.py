@@ -151,6 +151,13 @@ def doses_section(snapshot, encounter, links=NO_LINKS):
         parts.append(
             format_html("<p>Prednisone{}: {}</p>", f", {label}" if label else "", prednisone)
         )
+    if dap := doses.get("dap"):
+        parts.append(
+            format_html(
+                "<p>3,4-DAP (amifampridine), as labelled</p><ul>{}</ul>",
+                format_html_join("", "<li>{}</li>", ((line,) for line in dap)),
+            )
+        )
     if course := snapshot.get("course"):
         parts.append(format_html("<p>IVIG course prescribed: {}</p>", course["sentence"]))
     parts = parts or [format_html("<p>{}</p>", "No dose applied.")]
