@@ -234,6 +234,9 @@ class TumourForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Required only after a negative screen (clean): no HTML `required`, which would stop
+        # a browser without JavaScript from sending the form while the question is hidden.
+        self.fields["screen_included_pet"].required = False
         # Not asked of a woman (DESIGN §4): it scores 0, so the question is left out.
         if self.earlier_answers.get("sex") == "female":
             del self.fields["erectile_dysfunction"]
@@ -247,6 +250,11 @@ class TumourForm(StepForm):
             for field in ("screen_included_pet", "last_negative_screen_date"):
                 self.cleaned_data.pop(field, None)
                 self.errors.pop(field, None)
+        elif not self.cleaned_data.get("screen_included_pet") and not self.has_error(
+            "screen_included_pet"
+        ):
+            pet = self.fields["screen_included_pet"]
+            self.add_error("screen_included_pet", pet.error_messages["required"])
         if status not in ("not_found", "not_screened"):
             for item in TUMOUR_RISK_ITEMS:
                 self.cleaned_data.pop(item, None)

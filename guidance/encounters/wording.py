@@ -47,8 +47,6 @@ TUMOUR_RISK_INTRO = (
     "The score predicts small-cell lung cancer and sets the screening schedule."
 )
 FIELD_HINTS = {
-    "screen_included_pet": "The EFNS task force follows a negative CT of the thorax with "
-    "FDG-PET; the screening schedule counts from the screen that includes it.",
     "onset_age_50_or_over": "At onset or within 3 months of it.",
     "weight_loss_5_percent": "At onset or within 3 months of it.",
     "bulbar_involvement": "Dysarthria, dysphagia, chewing or neck weakness; at onset or "
@@ -86,7 +84,7 @@ VALUE_LABELS = {
     },
     "screen_included_pet": {
         "yes": ("Yes, CT and FDG-PET", ""),
-        "no": ("No, CT only", "FDG-PET is the next step now"),
+        "no": ("No, CT only", ""),
     },
     **{item: {"yes": ("Yes", ""), "no": ("No", "")} for item in TUMOUR_RISK_ITEMS},
     "dap_status": {
@@ -404,6 +402,7 @@ def tumour_risk_lines(risk):
         "score": score,
         "items": ", ".join(items) if items else "none of the six items",
         "sclc": sclc,
+        "sclc_shown": risk["complete"],
         "derivation": first_study,
         "schedule": schedule,
         "authors_suggestion": AUTHORS_STOP_SUGGESTION if risk["authors_stop_suggestion"] else "",
