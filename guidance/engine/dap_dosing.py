@@ -53,18 +53,18 @@ def _span(pair, unit=""):
 
 
 def dap_dose_lines(dap: dict) -> list[str]:
-    """`dap_dose()`'s figures in the dose box's words, one line each (plain text, so a
-    snapshot keeps them as they were shown). Lists from a JSON snapshot read alike."""
+    """`dap_dose()`'s figures in the dose box's words, US label first and the EU label in
+    brackets, one short line each (plain text, so a snapshot keeps them as shown; lists
+    from a JSON snapshot read alike)."""
     us, eu = dap["us"], dap["eu"]
     return [
-        f"Start: {_span(us['start_mg_a_day'])} mg a day in {_span(us['divided_doses'])} "
-        f"divided doses (US label; EU label: {_span(eu['start_mg_a_day'])} mg a day).",
-        f"Raise the daily dose by {us['raise_mg_a_day']} mg every "
-        f"{_span(us['raise_every_days'])} days (EU: every {_span(eu['raise_every_days'])} "
-        "days) as response and tolerance allow.",
-        f"At most {us['max_single_mg']} mg in one dose and {us['max_mg_a_day']} mg a day "
-        f"(US; EU: {eu['max_mg_a_day']} mg, {eu['exceptional_max_mg_a_day']} mg in "
-        "exceptional cases).",
+        f"start {_span(us['start_mg_a_day'])} mg a day in {_span(us['divided_doses'])} "
+        f"divided doses (EU: {_span(eu['start_mg_a_day'])} mg a day);",
+        f"raise by {us['raise_mg_a_day']} mg a day every {_span(us['raise_every_days'])} days "
+        f"(EU: {_span(eu['raise_every_days'])}) as response and tolerance allow;",
+        f"at most {us['max_single_mg']} mg a dose and {us['max_mg_a_day']} mg a day "
+        f"(EU: {eu['max_mg_a_day']} mg, {eu['exceptional_max_mg_a_day']} mg in exceptional "
+        "cases).",
         "Renal or hepatic impairment: start at the lowest dose.",
         "Contraindicated after seizures.",
     ]
