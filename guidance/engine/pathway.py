@@ -264,7 +264,7 @@ class Assessment:
     `answers` are the answers as given (what the clinician reads back), `steps` the steps
     asked, in order, `answered` those of them with every required answer, `outcome`
     what applies, and `tumour_risk` the DELTA-P score with the screening plan
-    (`tumour_risk.plan`; None until the score is complete). Pages, the step navigation and
+    (`tumour_risk.plan`; None when the score does not apply, points so far while incomplete). Pages, the step navigation and
     the summary read this; none validates again.
     """
 
