@@ -264,8 +264,9 @@ class Assessment:
     `answers` are the answers as given (what the clinician reads back), `steps` the steps
     asked, in order, `answered` those of them with every required answer, `outcome`
     what applies, and `tumour_risk` the DELTA-P score with the screening plan
-    (`tumour_risk.plan`; None when the score does not apply, points so far while incomplete). Pages, the step navigation and
-    the summary read this; none validates again.
+    (`tumour_risk.plan`; None when the score does not apply, points so far while it is
+    incomplete). Pages, the step navigation and the summary read this; none validates
+    again.
     """
 
     answers: Mapping
