@@ -34,6 +34,7 @@ IVIG_ANSWERS = {
     "pregnant": "no",
     "diagnosis_confirmed": "yes",
     "tumour_status": "not_found",
+    "screen_included_pet": "yes",
     "smoking": "never",
     "dap_status": "inadequate",
     "weakness": "severe",

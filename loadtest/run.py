@@ -45,7 +45,7 @@ from loadtest.postgres import throwaway_cluster  # noqa: E402
 PASSWORD = "load-test-password-1"
 IVIG_STEPS = [
     ("patient", {"weight_kg": "70", "diagnosis_confirmed": "yes"}),
-    ("tumour", {"tumour_status": "not_found", "smoking": "never"}),
+    ("tumour", {"tumour_status": "not_found", "smoking": "never", "screen_included_pet": "yes"}),
     ("symptomatic", {"dap_status": "inadequate"}),
     ("severity", {"weakness": "severe", "rapid_improvement_needed": "no",
                   "immunosuppression": "starting"}),

@@ -2,7 +2,8 @@
 
 A deciding field is one that some condition reads: a rule's or a step's (what decides the
 codes), and with `questions=True` also a question's (what decides the form). Every value of
-each, and for partial sets also "not answered", is combined with every value of the others.
+each (every subset of the IVIG risk factors), and for partial sets also "not answered", is
+combined with every value of the others.
 The other fields cannot change which codes apply; complete sets give them seeded values so
 the QuestionnaireResponse carries every kind of answer.
 """
@@ -40,9 +41,22 @@ def deciding_fields(questions=False):
     return sorted(read, key=FIELD_ORDER.index)
 
 
+def _values(field):
+    """The answers a field can take: its choices, or for the risk factors (a list) every
+    subset of them, none ticked included."""
+    if field == "ivig_risk_factors":
+        factors = pathway.CHOICES[field]
+        return tuple(
+            list(subset)
+            for size in range(len(factors) + 1)
+            for subset in itertools.combinations(factors, size)
+        )
+    return pathway.CHOICES[field]
+
+
 def _combinations(with_unanswered, questions):
     fields = deciding_fields(questions)
-    options = [((None,) if with_unanswered else ()) + pathway.CHOICES[field] for field in fields]
+    options = [((None,) if with_unanswered else ()) + _values(field) for field in fields]
     for values in itertools.product(*options):
         yield {
             field: value for field, value in zip(fields, values, strict=True) if value is not None

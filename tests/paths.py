@@ -1,8 +1,8 @@
 """The pathway's happy IVIG path, shared by the tests and `make bench` (no fixtures here).
 
 Confirmed LEMS, 70 kg, a man of 175 cm (so the dosing weight is the actual weight), no
-tumour, never smoked, 3,4-DAP not enough, severe weakness while immunosuppression starts,
-plasma exchange available, a renal risk.
+tumour on a screen that included FDG-PET, never smoked, 3,4-DAP not enough, severe
+weakness while immunosuppression starts, plasma exchange available, a renal risk.
 """
 
 from guidance.engine import pathway
@@ -32,6 +32,7 @@ IVIG_PATH_ANSWERS = {
     "sex": "male",
     "tumour_status": "not_found",
     "smoking": "never",
+    "screen_included_pet": "yes",
     "dap_status": "inadequate",
     "weakness": "severe",
     "rapid_improvement_needed": "no",
@@ -49,7 +50,7 @@ STEP_POSTS = {
         "height_cm": "175",
         "sex": "male",
     },
-    "tumour": {"tumour_status": "not_found", "smoking": "never"},
+    "tumour": {"tumour_status": "not_found", "smoking": "never", "screen_included_pet": "yes"},
     "symptomatic": {"dap_status": "inadequate"},
     "severity": {
         "weakness": "severe",

@@ -357,7 +357,14 @@ def test_each_row_offers_resume_or_open_and_print(clinician_client, make_encount
     draft = make_encounter(patient_reference="DRAFT-1")
     severity_next = {
         field: ivig_answers[field]
-        for field in ("weight_kg", "diagnosis_confirmed", "tumour_status", "smoking", "dap_status")
+        for field in (
+            "weight_kg",
+            "diagnosis_confirmed",
+            "tumour_status",
+            "smoking",
+            "screen_included_pet",
+            "dap_status",
+        )
     }
     halfway = make_encounter(patient_reference="HALF-1", answers=severity_next)
     answered = make_encounter(patient_reference="ALL-1", answers=ivig_answers, status="complete")

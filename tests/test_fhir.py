@@ -313,13 +313,19 @@ def test_the_questionnaire_enables_exactly_the_engines_applicable_steps(guidelin
     assert checked > 10_000
 
 
-def test_the_delta_p_questions_are_asked_while_a_tumour_may_still_be_found(guideline):
+def test_the_delta_p_and_fdg_pet_questions_are_asked_while_a_tumour_may_still_be_found(
+    guideline,
+):
     from guidance.encounters.workflow import published_revision
 
     questionnaire = fhir.questionnaire(published_revision(), "https://lems.example/fhir")
     delta_p = {"onset_age_50_or_over", "weight_loss_5_percent", "bulbar_involvement"}
     for tumour_status, sex, expected in (
-        ("not_found", "male", delta_p | {"erectile_dysfunction", "last_negative_screen_date"}),
+        (
+            "not_found",
+            "male",
+            delta_p | {"erectile_dysfunction", "last_negative_screen_date", "screen_included_pet"},
+        ),
         ("not_screened", None, delta_p | {"erectile_dysfunction"}),
         ("not_screened", "female", delta_p),
         ("found", "male", set()),
@@ -485,6 +491,8 @@ def test_the_composition_has_a_section_for_each_part_of_the_summary(clinician_cl
         "Pitfalls to avoid",
         "Evidence and references",
         "Doses",
+        # The DELTA-P items are unanswered: an incomplete score still shows (issue 24).
+        "Tumour risk (DELTA-P) and screening",
         "Decision",
         "Reviews",
         "Answers",
@@ -689,3 +697,51 @@ def test_the_plan_in_the_narrative_carries_its_markers(clinician_client, finaliz
         "patient factors. IVIG risk factors recorded: Renal risk (risk of renal failure). "
         "(Partly confirmed, High priority)" in text
     )
+
+
+# --- issue 24: the new question and codes ---------------------------------------------
+
+
+def _all_items(items):
+    for item in items:
+        yield item
+        yield from _all_items(item.get("item", []))
+
+
+def test_the_fdg_pet_question_is_asked_and_required_only_after_a_negative_screen(guideline):
+    from guidance.encounters.workflow import published_revision
+
+    questionnaire = fhir.questionnaire(published_revision(), "https://lems.example/fhir")
+    [item] = [i for i in _all_items(questionnaire["item"]) if i["linkId"] == "screen_included_pet"]
+    assert item["text"] == "Did the negative screen include FDG-PET?"
+    assert item["required"] is True
+    assert [o["valueCoding"]["code"] for o in item["answerOption"]] == ["yes", "no"]
+    assert item["enableWhen"] == [
+        {"question": "tumour_status", "operator": "=", "answerCoding": {"code": "not_found"}}
+    ]
+
+
+def test_the_plan_definition_carries_the_new_codes_with_their_citations(guideline):
+    from guidance.content.presentation import statements_by_code
+    from guidance.encounters.workflow import published_revision
+
+    revision = published_revision()
+    plan = fhir.plan_definition(
+        revision, statements_by_code(revision, pathway.ALL_CODES), "https://lems.example/fhir"
+    )
+    actions = {action["id"]: action for action in plan["action"]}
+    expected = {
+        "screen-pet-now": ["12"],
+        "ivig-before-treatment": ["15", "16"],
+        "ivig-risk-mitigation": ["15"],
+        "dap-titration": ["17", "18"],
+    }
+    for code, labels in expected.items():
+        assert [doc["label"] for doc in actions[code]["documentation"]] == labels, code
+    mitigation = actions["ivig-risk-mitigation"]["condition"][0]["expression"]["expression"]
+    assert "linkId = 'ivig_risk_factors'" in mitigation
+    assert "code = 'thrombosis' or code = 'renal'" in mitigation
+    pet_now = actions["screen-pet-now"]["condition"][0]["expression"]["expression"]
+    assert "linkId = 'screen_included_pet')" in pet_now and "code = 'no'" in pet_now
+    codes = [action["id"] for action in plan["action"]]
+    assert codes[codes.index("screening-schedule") + 1 :] == list(expected)

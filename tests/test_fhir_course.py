@@ -215,11 +215,16 @@ def test_the_delta_p_score_is_an_observation_with_its_items(clinician_client, pr
     assert "DELTA-P score 3 of 6" in narrative(risk)[1]
 
 
-def test_without_a_delta_p_score_there_is_no_observation_or_section(clinician_client, prescribe):
+def test_an_incomplete_delta_p_score_is_a_section_as_points_so_far_but_no_observation(
+    clinician_client, prescribe
+):
     _, bundle = document(clinician_client, prescribe())  # the DELTA-P items unanswered
-    assert resources_of(bundle, "Observation") == []
-    titles = [s["title"] for s in resource_of(bundle, "Composition")["section"]]
-    assert "Tumour risk (DELTA-P) and screening" not in titles
+    assert resources_of(bundle, "Observation") == []  # no score to observe yet
+    sections = resource_of(bundle, "Composition")["section"]
+    [risk] = [s for s in sections if s["title"] == "Tumour risk (DELTA-P) and screening"]
+    text = narrative(risk)[1]
+    assert "DELTA-P incomplete: 1 of 6 items answered" in text
+    assert "at least 0 points so far" in text
 
 
 def test_every_resource_the_sections_cite_is_in_the_bundle_and_nothing_else(

@@ -22,7 +22,7 @@ from guidance.content.presentation import statements_by_code
 from guidance.encounters.workflow import published_revision
 from guidance.engine import pathway
 from tests.fhir_answer_sets import complete_answer_sets, deciding_fields, partial_answer_sets
-from tests.test_pathway import every_combination
+from tests.test_pathway import RISK_FACTOR_SETS, every_combination
 
 BASE_URL = "https://lems.example/fhir"
 SEED = 17
@@ -99,10 +99,16 @@ def test_a_condition_that_disagrees_is_caught(conditions):
 
 def test_the_answer_sets_cover_the_engines_exhaustive_test():
     fields = deciding_fields()
-    covered = {tuple(sorted(answers.items())) for answers in partial_answer_sets()}
+    covered = {
+        tuple(sorted(answers.items()))
+        for answers in partial_answer_sets()
+        if "ivig_risk_factors" not in answers
+    }
+    complete = list(complete_answer_sets())
     covered |= {
-        tuple(sorted((field, answers[field]) for field in fields))
-        for answers in complete_answer_sets()
+        tuple(sorted((field, answers[field]) for field in fields if field != "ivig_risk_factors"))
+        for answers in complete
+        if not answers.get("ivig_risk_factors")
     }
     missing = [
         answers
@@ -110,6 +116,9 @@ def test_the_answer_sets_cover_the_engines_exhaustive_test():
         if tuple(sorted((field, value) for field, value in answers.items() if value)) not in covered
     ]
     assert missing == []
+    # And every subset of the risk factors, with everything else given.
+    subsets = {tuple(answers["ivig_risk_factors"]) for answers in complete}
+    assert subsets == set(RISK_FACTOR_SETS)
 
 
 @pytest.mark.skipif(not os.environ.get("FHIR_PROOF"), reason="make fhir-proof: every answer set")

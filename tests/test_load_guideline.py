@@ -32,7 +32,8 @@ CITATIONS_OF = {
 LOCAL_CITATIONS_OF = {
     "out-of-scope": [], "dap-unavailable": [], "ivig-dosing-weight": [7, 8, 9],
     "prednisone-established": [], "ivig-bridge-only": [], "delta-p": [10, 11],
-    "screening-schedule": [10, 12, 13],
+    "screening-schedule": [10, 11, 12, 13], "screen-pet-now": [12],
+    "ivig-before-treatment": [15, 16], "ivig-risk-mitigation": [15], "dap-titration": [17, 18],
 }  # fmt: skip
 # The local statements' words in guideline/statements.md, restated.
 NEW_LOCAL_TEXT = {
@@ -53,14 +54,49 @@ NEW_LOCAL_TEXT = {
         "small-cell lung cancer in LEMS; the chance for this patient's score is shown beside it."
     ),
     "screening-schedule": (
-        "After a negative screen (CT of the thorax, then FDG-PET if it is negative), the "
-        "score's authors suggest: score 3 or more, screen again at 3 months, then every 6 "
-        "months for at least 2 years; score 2, every 6 months for at least 2 years; score "
-        "0-1, once more at 6 months, and stop if it is negative. New or persisting symptoms "
-        "call for a new screen at any time."
+        "After a negative screen (CT of the thorax, then FDG-PET if the CT is negative), "
+        "screen again after 3-6 months and then every 6 months; in LEMS, for 2 years (EFNS "
+        "task force). A DELTA-P score of 3 or more, or a score not yet complete, brings the "
+        "first repeat to 3 months; a score of 0-2, to 6 months. The score's authors suggested "
+        "that scores 0-1 may stop after one more negative screen at 6 months; in the "
+        "prospective cohort, 18.8 % of patients with score 1 had small-cell lung cancer. New "
+        "or persisting symptoms call for a new screen at any time."
+    ),
+    "screen-pet-now": (
+        "The negative screen was a CT only. The EFNS task force follows a negative CT of the "
+        "thorax with FDG-PET: arrange it now, and count the screening schedule from it."
+    ),
+    "ivig-before-treatment": (
+        "Before the first infusion: check renal function (creatinine, urea) and that the "
+        "patient is not volume depleted; ask about IgA deficiency with antibodies against IgA, "
+        "which raises the risk of severe hypersensitivity; take a baseline haemoglobin, since "
+        "haemolysis can follow."
+    ),
+    "ivig-risk-mitigation": (
+        "Risk factors for thrombosis or renal failure are recorded. The boxed warning of "
+        "immune globulin products advises the minimum dose and infusion rate practicable and "
+        "adequate hydration before the infusion; with a renal risk, a product without sucrose "
+        "and renal function monitored; watch for signs of thrombosis."
+    ),
+    "dap-titration": (
+        "Amifampridine (3,4-DAP) as labelled: start with 15-30 mg a day in 3-5 divided doses "
+        "(EU label: 15 mg a day); raise the daily dose by 5 mg every 3-4 days (EU: every 4-5 "
+        "days) as response and tolerance allow; at most 20 mg in one dose and 100 mg a day "
+        "(EU: 60 mg, 80 mg in exceptional cases). Start at the lowest dose with renal or "
+        "hepatic impairment; do not use after seizures."
     ),
 }
-RELEASE_CODES = ["prednisone-established", "ivig-bridge-only", "delta-p", "screening-schedule"]
+# What the two releases before this one added (issue 21: the first four; issue 24: the rest).
+RELEASE_CODES = [
+    "prednisone-established",
+    "ivig-bridge-only",
+    "delta-p",
+    "screening-schedule",
+    "screen-pet-now",
+    "ivig-before-treatment",
+    "ivig-risk-mitigation",
+    "dap-titration",
+]
 
 
 def load(file=None):
@@ -100,7 +136,7 @@ def test_citations_of_each_statement_are_those_of_the_statement_table(guideline)
 def test_every_code_the_engine_can_return_is_loaded(guideline):
     loaded = set(Statement.objects.values_list("code", flat=True))
     assert set(ALL_CODES) <= loaded
-    assert len(loaded) == 34
+    assert len(loaded) == 38
 
 
 def test_sections_keep_the_source_order_and_lead_in_sentences(guideline):
@@ -116,7 +152,7 @@ def test_sections_keep_the_source_order_and_lead_in_sentences(guideline):
 
 
 def test_citations_have_no_doi_or_pmid_that_the_references_do_not_give(guideline):
-    assert Citation.objects.count() == 14
+    assert Citation.objects.count() == 18
     skeie = Citation.objects.get(number=3)
     assert (skeie.doi, skeie.pmid) == ("", "")
     bain = Citation.objects.get(number=5)
@@ -154,6 +190,10 @@ def test_the_new_local_statements_are_the_statement_tables_words(guideline):
         "ivig-bridge-only": "scope",
         "delta-p": "evidence",
         "screening-schedule": "recommendation",
+        "screen-pet-now": "recommendation",
+        "ivig-before-treatment": "recommendation",
+        "ivig-risk-mitigation": "warning",
+        "dap-titration": "recommendation",
     }
     # In the content file's order: after the dosing weight, as the engine returns them.
     notes = Statement.objects.filter(section__title="Notes added by this product")
@@ -172,6 +212,10 @@ def test_the_new_local_statements_carry_the_verification_of_the_references(guide
         "ivig-bridge-only": "verified",
         "delta-p": "verified",
         "screening-schedule": "partly",
+        "screen-pet-now": "verified",
+        "ivig-before-treatment": "partly",
+        "ivig-risk-mitigation": "partly",
+        "dap-titration": "partly",
     }
     schedule = Statement.objects.get(code="screening-schedule")
     assert "secondary source" in schedule.verification_note
@@ -288,8 +332,11 @@ def test_a_release_adds_the_statements_the_pathway_needs_to_the_published_revisi
         assert {c.revision_id for c in delta_p.ordered_citations} == {revision.pk}
     # Citation 14 is cited by none of them: the pathway does not need it, so it waits in the
     # draft for review and clinicians see it once that is published.
-    assert sorted(published.citations.values_list("number", flat=True)) == list(range(1, 14))
-    assert draft.citations.count() == 14
+    assert sorted(published.citations.values_list("number", flat=True)) == [
+        *range(1, 14),
+        *range(15, 19),
+    ]
+    assert draft.citations.count() == 18
     assert "new citation 14" in output
     assert draft.statements.get(code="ivig-dose").text == "The editor's unfinished wording."
     assert Revision.objects.get(pk=draft.pk).status == "draft"
@@ -440,7 +487,7 @@ def test_a_revision_in_review_is_left_unchanged_and_gets_the_release_once_return
     output = load(release_changing(tmp_path, "ivig-duration", text=NEW_SCHEDULE))
     assert missing_codes(in_review) == []
     assert in_review.statements.get(code="ivig-duration").text == NEW_SCHEDULE
-    assert in_review.citations.count() == 14
+    assert in_review.citations.count() == 18
     assert published.statements.get(code="ivig-duration").text != NEW_SCHEDULE
 
 
@@ -461,7 +508,7 @@ def test_a_changed_seed_text_lands_in_a_new_draft_not_in_the_published_revision(
     assert (draft.number, draft.status, draft.drafted_by) == (2, "draft", None)
     statement = draft.statements.get(code="screening-schedule")
     assert statement.text == NEW_SCHEDULE
-    assert citation_numbers(statement) == [10, 12, 13]
+    assert citation_numbers(statement) == [10, 11, 12, 13]
     latest = statement.history.first()
     assert (latest.history_type, latest.history_change_reason) == ("~", SEED_CHANGE)
     reasons = Revision.history.filter(id=draft.pk).values_list("history_change_reason", flat=True)
@@ -558,9 +605,115 @@ def test_a_fresh_database_gets_the_whole_seed_as_published_revision_1(guideline)
 
     [revision] = Revision.objects.all()
     assert (revision.number, revision.status) == (1, "published")
-    assert revision.statements.count() == 34
-    assert revision.citations.count() == 14
+    assert revision.statements.count() == 38
+    assert revision.citations.count() == 18
     assert revision.sections.count() == Section.objects.count()
-    assert citation_numbers(revision.statements.get(code="screening-schedule")) == [10, 12, 13]
+    assert citation_numbers(revision.statements.get(code="screening-schedule")) == [
+        10,
+        11,
+        12,
+        13,
+    ]
     reasons = set(Statement.history.values_list("history_change_reason", flat=True))
     assert reasons == {"Added by load_guideline: seed content of a software release."}
+
+
+# --- This release (issue 24) on an installation loaded by the one before -------------------
+
+NEW_CODES = ["screen-pet-now", "ivig-before-treatment", "ivig-risk-mitigation", "dap-titration"]
+PREVIOUS_SCHEDULE = {
+    "citations": [10, 12, 13],
+    "verification_note": (
+        "The schedule by score is from a secondary source (citation 13, which gives it as "
+        "suggested by the study authors); the CT-then-FDG-PET approach is from citation 12, "
+        "whose full text was not read."
+    ),
+    "text": NEW_LOCAL_TEXT["screening-schedule"].replace("18.8", "(the previous wording)"),
+}
+PREVIOUS_CITATION_12 = {
+    "doi": "",
+    "pmid": "",
+    "note": "Confidence: medium. CT of the thorax first, FDG-PET if negative (full text not read).",
+}
+
+
+def previous_release(tmp_path):
+    """The content file of the release before this one: without the four new statements
+    and citations 15-18, with the earlier screening schedule and citation 12."""
+    content = yaml.safe_load((CONTENT / "lems_ivig.yaml").read_text(encoding="utf-8"))
+    content["citations"] = [c for c in content["citations"] if c["number"] < 15]
+    for citation in content["citations"]:
+        if citation["number"] == 12:
+            citation.update(PREVIOUS_CITATION_12)
+    for section in content["sections"]:
+        section["statements"] = [s for s in section["statements"] if s["code"] not in NEW_CODES]
+        for statement in section["statements"]:
+            if statement["code"] == "screening-schedule":
+                statement.update(PREVIOUS_SCHEDULE)
+    path = tmp_path / "previous.yaml"
+    path.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def installed_by_the_previous_release(guideline, tmp_path):
+    from guidance.models import Revision
+
+    for model in (StatementCitation, Statement, Citation, Section, Revision, Guideline):
+        model.objects.all().delete()
+        model.history.all().delete()
+    load(previous_release(tmp_path))
+    return Revision.objects.get()
+
+
+def test_this_release_gives_the_pathway_its_new_statements_and_drafts_the_changed_schedule(
+    installed_by_the_previous_release,
+):
+    from guidance.content.checks import missing_codes
+    from guidance.content.revisions import open_draft
+
+    published = installed_by_the_previous_release
+    assert set(missing_codes(published)) == set(NEW_CODES)
+
+    output = load()
+
+    # What the pathway can now show is there at once, with its citations, for clinicians.
+    assert missing_codes(published) == []
+    for code in NEW_CODES:
+        statement = published.statements.get(code=code)
+        assert statement.text == NEW_LOCAL_TEXT[code]
+        assert citation_numbers(statement) == LOCAL_CITATIONS_OF[code]
+        assert {c.revision_id for c in statement.ordered_citations} == {published.pk}
+    # The changed schedule and citation 12 wait in a draft, as seed content of a release.
+    schedule = published.statements.get(code="screening-schedule")
+    assert schedule.text == PREVIOUS_SCHEDULE["text"]
+    assert citation_numbers(schedule) == [10, 12, 13]
+    assert published.citations.get(number=12).note == PREVIOUS_CITATION_12["note"]
+    draft = open_draft(published.guideline)
+    assert (draft.number, draft.status) == (2, "draft")
+    drafted = draft.statements.get(code="screening-schedule")
+    assert drafted.text == NEW_LOCAL_TEXT["screening-schedule"]
+    assert citation_numbers(drafted) == [10, 11, 12, 13]
+    assert "prospective cohort" in drafted.verification_note
+    assert drafted.history.first().history_change_reason == SEED_CHANGE
+    efns = draft.citations.get(number=12)
+    assert (efns.doi, efns.pmid) == ("10.1111/j.1468-1331.2010.03220.x", "20880069")
+    assert "Abstract read" in efns.note
+    assert "new seed text of statement screening-schedule" in output
+    # Run again: nothing more.
+    history = Statement.history.count()
+    load()
+    assert Statement.history.count() == history
+
+
+def test_each_new_citation_says_what_was_read_and_where(guideline):
+    for number in (15, 16, 17, 18):
+        citation = Citation.objects.get(number=number)
+        assert citation.url.startswith("https://"), number
+        assert "Read" in citation.note, number
+        # Each says what it did not find, too, so no statement leans on it for that.
+        assert re.search(r"[Nn]ot read|not in the", citation.note), number
+    assert "100 mg" in Citation.objects.get(number=17).note
+    assert "60 mg" in Citation.objects.get(number=18).note
+    mitigation = Statement.objects.get(code="ivig-risk-mitigation")
+    assert mitigation.kind == "warning"

@@ -2,7 +2,9 @@
 
 The rules are checked over every combination of answers, unanswered included, against a
 restatement of the rules table written here in the table's own predicates (C, P, N, U, S,
-D0, DI, DX, SEV, RAP, BR, IS, IVIG), independently of how the engine encodes them.
+D0, DI, DX, SEV, RAP, BR, IS, IVIG), independently of how the engine encodes them: every
+answer that decides a code, the FDG-PET question included, and every subset of the IVIG
+risk factors.
 """
 
 import datetime
@@ -11,6 +13,7 @@ import math
 
 import pytest
 
+from guidance.engine.dap_dosing import dap_dose
 from guidance.engine.dosing import ivig_dose, prednisone_dose
 from guidance.engine.pathway import (
     ALL_CODES,
@@ -65,6 +68,10 @@ LATER_LOCAL_CODES = (
     "ivig-bridge-only",
     "delta-p",
     "screening-schedule",
+    "screen-pet-now",
+    "ivig-before-treatment",
+    "ivig-risk-mitigation",
+    "dap-titration",
 )
 CANONICAL_ORDER = ("out-of-scope", "dap-unavailable", *GUIDELINE_CODES, *LATER_LOCAL_CODES)
 DELTA_P_ITEMS = (
@@ -80,17 +87,25 @@ DECIDING_VALUES = {
     "diagnosis_confirmed": (None, "yes", "no"),
     "tumour_status": (None, "found", "not_found", "not_screened"),
     "smoking": (None, "current", "former", "never"),
+    "screen_included_pet": (None, "yes", "no"),
     "dap_status": (None, "not_started", "adequate", "inadequate", "not_tolerated"),
     "weakness": (None, "mild", "moderate", "severe"),
     "rapid_improvement_needed": (None, "yes", "no"),
     "immunosuppression": (None, "none", "starting", "established"),
 }
+# Every subset of the IVIG risk factors; none ticked is the empty one.
+RISK_FACTOR_SETS = tuple(
+    factors
+    for size in range(4)
+    for factors in itertools.combinations(("thrombosis", "renal", "aseptic_meningitis"), size)
+)
 
 IVIG_FOR_SEVERE_WEAKNESS = {
     "weight_kg": 70,
     "diagnosis_confirmed": "yes",
     "tumour_status": "not_found",
     "smoking": "never",
+    "screen_included_pet": "yes",
     "dap_status": "inadequate",
     "weakness": "severe",
     "rapid_improvement_needed": "no",
@@ -107,6 +122,9 @@ def shown_when(answers):
     N = answers.get("tumour_status") == "not_found"
     U = answers.get("tumour_status") == "not_screened"
     S = answers.get("smoking") in ("current", "former")
+    CT_ONLY = answers.get("screen_included_pet") == "no"
+    FACTORS = answers.get("ivig_risk_factors") or ()
+    THROMBOSIS_OR_RENAL = "thrombosis" in FACTORS or "renal" in FACTORS
     D0 = answers.get("dap_status") == "not_started"
     DI = answers.get("dap_status") == "inadequate"
     DX = answers.get("dap_status") == "not_tolerated"
@@ -125,8 +143,8 @@ def shown_when(answers):
         "dap-cmap-benefit": C,
         "dap-evidence-quality": C,
         "dap-unavailable": C and DX,
-        "smoker-screening": C and U and S,
-        "pitfall-delay-screening": C and U,
+        "smoker-screening": C and S and (U or N),
+        "pitfall-delay-screening": not_C or (C and U) or (C and N and CT_ONLY),
         "anti-tumour-priority": C and P,
         "tumour-therapy-helps": C and P,
         "concurrent-treatment": C and P,
@@ -153,13 +171,46 @@ def shown_when(answers):
         "ivig-bridge-only": C and IS and BR and MILD_OR_MODERATE and NO_RAP,
         "delta-p": C and (N or U),
         "screening-schedule": C and (N or U),
+        "screen-pet-now": C and N and CT_ONLY,
+        "ivig-before-treatment": C and IVIG,
+        "ivig-risk-mitigation": C and IVIG and THROMBOSIS_OR_RENAL,
+        "dap-titration": C and (D0 or DI),
     }
 
 
+def high_priority(answers):
+    """DESIGN.md §4's high-priority warnings: code -> the risk factors behind it."""
+    shown = shown_when(answers)
+    factors = tuple(answers.get("ivig_risk_factors") or ())
+    expected = {}
+    if shown["ivig-reserved"] and factors:
+        expected["pitfall-ivig-risks"] = factors
+        if answers.get("plasma_exchange_available") == "yes":
+            expected["pitfall-plex-equal"] = factors
+    if shown["ivig-risk-mitigation"]:
+        expected["ivig-risk-mitigation"] = tuple(
+            factor for factor in factors if factor in ("thrombosis", "renal")
+        )
+    return expected
+
+
 def every_combination():
+    """Every combination of the answers that decide codes, none ticked as risk factors."""
     fields = tuple(DECIDING_VALUES)
     for values in itertools.product(*DECIDING_VALUES.values()):
         yield dict(zip(fields, values, strict=True))
+
+
+def every_combination_with_risk_factors():
+    """`every_combination` with each subset of the risk factors, plasma exchange
+    available: 276,480 answer sets."""
+    for answers in every_combination():
+        for factors in RISK_FACTOR_SETS:
+            yield {
+                **answers,
+                "ivig_risk_factors": list(factors),
+                "plasma_exchange_available": "yes",
+            }
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +245,7 @@ def test_steps_and_their_fields_are_those_of_the_design():
         "tumour": (
             "tumour_status",
             "smoking",
+            "screen_included_pet",
             "onset_age_50_or_over",
             "weight_loss_5_percent",
             "bulbar_involvement",
@@ -210,7 +262,7 @@ def test_steps_and_their_fields_are_those_of_the_design():
 def test_every_step_requires_all_but_its_optional_answers():
     assert REQUIRED_FIELDS == {
         "patient": ("weight_kg", "diagnosis_confirmed"),
-        "tumour": ("tumour_status", "smoking"),
+        "tumour": ("tumour_status", "smoking", "screen_included_pet"),
         "symptomatic": ("dap_status",),
         "severity": ("weakness", "rapid_improvement_needed", "immunosuppression"),
         "ivig": ("plasma_exchange_available",),
@@ -224,6 +276,7 @@ def test_choices_are_the_values_of_the_design_table():
         "pregnant": ("yes", "no"),
         "tumour_status": ("found", "not_found", "not_screened"),
         "smoking": ("current", "former", "never"),
+        "screen_included_pet": ("yes", "no"),
         "onset_age_50_or_over": ("yes", "no"),
         "weight_loss_5_percent": ("yes", "no"),
         "bulbar_involvement": ("yes", "no"),
@@ -246,7 +299,7 @@ def test_limits_are_adult_weight_and_height_and_a_64_character_reference():
 
 def test_all_codes_are_scope_then_the_guideline_table_then_local_ones():
     assert ALL_CODES == CANONICAL_ORDER
-    assert len(set(ALL_CODES)) == 34
+    assert len(set(ALL_CODES)) == 38
     assert LOCAL_CODES == (
         "out-of-scope",
         "dap-unavailable",
@@ -255,6 +308,10 @@ def test_all_codes_are_scope_then_the_guideline_table_then_local_ones():
         "ivig-bridge-only",
         "delta-p",
         "screening-schedule",
+        "screen-pet-now",
+        "ivig-before-treatment",
+        "ivig-risk-mitigation",
+        "dap-titration",
     )
 
 
@@ -271,9 +328,26 @@ def test_every_combination_shows_exactly_the_codes_of_the_rules_table_in_order(o
     assert wrong == []
 
 
-def test_the_combinations_reach_every_code(outcomes):
-    reached = {code for _, outcome in outcomes for code in outcome.codes}
+def test_every_combination_with_every_risk_factor_subset_shows_the_rules_codes_and_priority():
+    # The full product, one pass, nothing kept: the codes in order and the high-priority
+    # warnings of each answer set against the restatement.
+    wrong, count, reached = [], 0, set()
+    for answers in every_combination_with_risk_factors():
+        count += 1
+        outcome = evaluate(answers)
+        shown = shown_when(answers)
+        expected = tuple(code for code in CANONICAL_ORDER if shown[code])
+        if outcome.codes != expected or outcome.priority != high_priority(answers):
+            wrong.append(answers)
+        reached.update(outcome.codes)
+    assert count == 276_480
+    assert wrong == []
     assert reached == set(CANONICAL_ORDER)
+
+
+def test_the_combinations_reach_every_code_but_the_mitigation_that_needs_a_risk_factor(outcomes):
+    reached = {code for _, outcome in outcomes for code in outcome.codes}
+    assert reached == set(CANONICAL_ORDER) - {"ivig-risk-mitigation"}
 
 
 def test_the_tumour_risk_answers_change_no_code(outcomes):
@@ -290,7 +364,13 @@ def test_the_tumour_risk_answers_change_no_code(outcomes):
 
 def test_the_established_immunosuppression_note_comes_with_the_prednisone_dose():
     outcome = evaluate(answers_with(immunosuppression="established"))
-    assert outcome.codes[-3:] == ("prednisone-established", "delta-p", "screening-schedule")
+    assert outcome.codes[-5:] == (
+        "prednisone-established",
+        "delta-p",
+        "screening-schedule",
+        "ivig-before-treatment",
+        "dap-titration",
+    )
     assert outcome.reasons["prednisone-established"] == (
         ("diagnosis_confirmed", "yes"),
         ("dap_status", "inadequate"),
@@ -314,8 +394,9 @@ def test_ivig_as_a_bridge_only_needs_rapid_improvement_answered_no():
 
 
 def test_answers_from_later_steps_do_not_change_the_codes_for_the_ivig_step():
+    # Aseptic meningitis is no thrombosis or renal risk: no mitigation warning.
     with_ivig_answers = answers_with(
-        plasma_exchange_available="yes", ivig_risk_factors=["renal"], sex="female"
+        plasma_exchange_available="yes", ivig_risk_factors=["aseptic_meningitis"], sex="female"
     )
     assert evaluate(with_ivig_answers).codes == evaluate(IVIG_FOR_SEVERE_WEAKNESS).codes
 
@@ -326,9 +407,14 @@ def test_every_code_has_reasons_and_every_reason_is_an_answer_given(outcomes):
         if tuple(outcome.reasons) != outcome.codes:
             wrong.append((answers, "reasons keys", tuple(outcome.reasons)))
         for code, reasons in outcome.reasons.items():
-            if not reasons or any(answers.get(field) != value for field, value in reasons):
+            if not reasons or any(not _given(answers, field, value) for field, value in reasons):
                 wrong.append((answers, code, reasons))
     assert wrong == []
+
+
+def _given(answers, field, value):
+    given = answers.get(field)
+    return value in given if isinstance(given, list) else given == value
 
 
 def test_the_ivig_step_applies_exactly_when_the_ivig_statements_show(outcomes):
@@ -418,10 +504,14 @@ def test_an_unconfirmed_diagnosis_shows_only_out_of_scope_whatever_else_was_answ
             ivig_risk_factors=["renal"],
         )
     )
+    # Not confirmed is suspected LEMS: cancer screening is not to wait for the diagnosis.
     assert outcome == Outcome(
-        codes=("out-of-scope",),
+        codes=("out-of-scope", "pitfall-delay-screening"),
         doses={},
-        reasons={"out-of-scope": (("diagnosis_confirmed", "no"),)},
+        reasons={
+            "out-of-scope": (("diagnosis_confirmed", "no"),),
+            "pitfall-delay-screening": (("diagnosis_confirmed", "no"),),
+        },
         priority={},
     )
 
@@ -573,7 +663,10 @@ def test_dap_unavailable_is_explained_by_3_4_dap_not_tolerated():
 
 def test_risk_factors_make_the_ivig_risks_warning_high_priority():
     outcome = evaluate(answers_with(ivig_risk_factors=["renal", "thrombosis"]))
-    assert outcome.priority == {"pitfall-ivig-risks": ("thrombosis", "renal")}
+    assert outcome.priority == {
+        "pitfall-ivig-risks": ("thrombosis", "renal"),
+        "ivig-risk-mitigation": ("thrombosis", "renal"),
+    }
 
 
 def test_available_plasma_exchange_with_risk_factors_also_raises_the_plasma_exchange_warning():
@@ -602,24 +695,97 @@ def test_priority_follows_ivig_risk_factors_and_plasma_exchange_in_every_combina
         "immunosuppression": (None, "starting"),
         "plasma_exchange_available": (None, "yes", "no"),
     }
-    factor_sets = [
-        tuple(factors)
-        for size in range(4)
-        for factors in itertools.combinations(("thrombosis", "renal", "aseptic_meningitis"), size)
-    ]
     wrong = []
-    for values in itertools.product(*deciding.values(), factor_sets):
+    for values in itertools.product(*deciding.values(), RISK_FACTOR_SETS):
         answers = dict(zip((*deciding, "ivig_risk_factors"), values, strict=True))
-        shown = shown_when(answers)
-        factors = answers["ivig_risk_factors"]
-        expected = {}
-        if shown["ivig-reserved"] and factors:
-            expected["pitfall-ivig-risks"] = factors
-            if answers["plasma_exchange_available"] == "yes":
-                expected["pitfall-plex-equal"] = factors
-        if evaluate(answers).priority != expected:
+        if evaluate(answers).priority != high_priority(answers):
             wrong.append(answers)
     assert wrong == []
+
+
+def test_a_renal_or_thrombosis_risk_makes_the_mitigation_a_high_priority_warning():
+    outcome = evaluate(answers_with(ivig_risk_factors=["aseptic_meningitis", "renal"]))
+    assert "ivig-risk-mitigation" in outcome.codes
+    assert outcome.priority["ivig-risk-mitigation"] == ("renal",)
+    assert outcome.reasons["ivig-risk-mitigation"] == (
+        ("diagnosis_confirmed", "yes"),
+        ("dap_status", "inadequate"),
+        ("weakness", "severe"),
+        ("ivig_risk_factors", "renal"),
+    )
+    both = evaluate(answers_with(ivig_risk_factors=["renal", "thrombosis"]))
+    assert both.priority["ivig-risk-mitigation"] == ("thrombosis", "renal")
+    only_meningitis = evaluate(answers_with(ivig_risk_factors=["aseptic_meningitis"]))
+    assert "ivig-risk-mitigation" not in only_meningitis.codes
+    assert "ivig-risk-mitigation" not in only_meningitis.priority
+
+
+# The tumour work-up after a CT-only screen
+
+
+def test_a_smoker_after_a_ct_only_negative_screen_is_told_fdg_pet_now_and_keeps_screening():
+    outcome = evaluate(
+        answers_with(smoking="current", tumour_status="not_found", screen_included_pet="no")
+    )
+    for code in ("smoker-screening", "pitfall-delay-screening", "screen-pet-now"):
+        assert code in outcome.codes
+    assert outcome.reasons["screen-pet-now"] == (
+        ("diagnosis_confirmed", "yes"),
+        ("tumour_status", "not_found"),
+        ("screen_included_pet", "no"),
+    )
+    assert outcome.reasons["smoker-screening"] == (
+        ("diagnosis_confirmed", "yes"),
+        ("tumour_status", "not_found"),
+        ("smoking", "current"),
+    )
+
+
+def test_after_a_screen_with_fdg_pet_no_pet_now_and_no_delay_warning_but_smokers_keep_screening():
+    outcome = evaluate(
+        answers_with(smoking="former", tumour_status="not_found", screen_included_pet="yes")
+    )
+    assert "screen-pet-now" not in outcome.codes
+    assert "pitfall-delay-screening" not in outcome.codes
+    assert "smoker-screening" in outcome.codes
+
+
+def test_a_stale_pet_answer_counts_only_with_tumour_not_found():
+    for status in ("found", "not_screened"):
+        outcome = evaluate(answers_with(tumour_status=status, screen_included_pet="no"))
+        assert "screen-pet-now" not in outcome.codes
+
+
+def test_the_pet_question_is_required_only_while_it_is_asked():
+    from guidance.engine.pathway import assess, required_fields
+
+    answers = {k: v for k, v in IVIG_FOR_SEVERE_WEAKNESS.items() if k != "screen_included_pet"}
+    assert "tumour" not in assess(answers).answered
+    assert required_fields("tumour", validate(answers)) == (
+        "tumour_status",
+        "smoking",
+        "screen_included_pet",
+    )
+    assert "tumour" in assess({**answers, "screen_included_pet": "no"}).answered
+    for status in ("found", "not_screened"):
+        assert "tumour" in assess({**answers, "tumour_status": status}).answered
+
+
+# 3,4-DAP titration
+
+
+@pytest.mark.parametrize(
+    ("dap_status", "shown"),
+    [("not_started", True), ("inadequate", True), ("adequate", False), ("not_tolerated", False)],
+)
+def test_3_4_dap_titration_shows_while_3_4_dap_is_started_or_raised(dap_status, shown):
+    outcome = evaluate({"diagnosis_confirmed": "yes", "dap_status": dap_status})
+    assert ("dap-titration" in outcome.codes) is shown
+    if shown:
+        assert outcome.reasons["dap-titration"] == (
+            ("diagnosis_confirmed", "yes"),
+            ("dap_status", dap_status),
+        )
 
 
 # Doses through the pathway
@@ -630,6 +796,7 @@ def test_ivig_indicated_gives_ivig_and_prednisone_doses_on_the_patients_weight()
     assert doses == {
         "ivig": ivig_dose(66.7, height_cm=175, sex="male"),
         "prednisone": prednisone_dose(66.7),
+        "dap": dap_dose(),  # 3,4-DAP inadequate: raised as its labels allow
     }
     assert doses["prednisone"] == {"mg": 100.0, "by_weight_mg": 100.1, "capped": True}
 
@@ -655,9 +822,34 @@ def test_ivig_dose_uses_height_sex_and_pregnancy_for_the_dosing_weight():
     assert ivig["bmi"] == 33.1  # 90 / 1.65^2 = 33.06
 
 
-def test_inadequate_3_4_dap_without_ivig_gives_only_a_prednisone_dose():
+def test_inadequate_3_4_dap_without_ivig_gives_prednisone_and_3_4_dap_doses_only():
     doses = evaluate(answers_with(weakness="mild")).doses
-    assert doses == {"prednisone": {"mg": 100.0, "by_weight_mg": 105.0, "capped": True}}
+    assert doses == {
+        "prednisone": {"mg": 100.0, "by_weight_mg": 105.0, "capped": True},
+        "dap": dap_dose(),
+    }
+
+
+def test_3_4_dap_not_started_gives_its_labels_figures_without_a_weight():
+    doses = evaluate({"diagnosis_confirmed": "yes", "dap_status": "not_started"}).doses
+    assert doses == {"dap": dap_dose()}
+    us, eu = doses["dap"]["us"], doses["dap"]["eu"]
+    assert (us["start_mg_a_day"], us["divided_doses"]) == ((15, 30), (3, 5))
+    assert (us["raise_mg_a_day"], us["raise_every_days"]) == (5, (3, 4))
+    assert (us["max_single_mg"], us["max_mg_a_day"]) == (20, 100)
+    assert (eu["start_mg_a_day"], eu["raise_every_days"]) == ((15, 15), (4, 5))
+    assert (eu["max_mg_a_day"], eu["exceptional_max_mg_a_day"], eu["max_single_mg"]) == (60, 80, 20)
+    assert doses["dap"]["renal_or_hepatic_impairment"] == "lowest_start"
+    assert doses["dap"]["after_seizures"] == "do_not_use"
+
+
+def test_3_4_dap_doses_come_exactly_with_the_titration_statement(outcomes):
+    wrong = [
+        answers
+        for answers, outcome in outcomes
+        if ("dap" in outcome.doses) != ("dap-titration" in outcome.codes)
+    ]
+    assert wrong == []
 
 
 def test_no_dose_without_immunotherapy():
@@ -672,7 +864,7 @@ def test_no_dose_without_a_weight_though_the_statements_show():
     outcome = evaluate(answers_with(weight_kg=None))
     assert "ivig-dose" in outcome.codes
     assert "prednisone" in outcome.codes
-    assert outcome.doses == {}
+    assert outcome.doses == {"dap": dap_dose()}  # 3,4-DAP's figures need no weight
 
 
 # Validation

@@ -139,7 +139,7 @@ def test_the_diff_lists_exactly_the_changes(draft):
     published = Revision.objects.get(number=1)
     old_text = draft.statements.get(code="ivig-dose").text
     draft.statements.filter(code="ivig-dose").update(text="New dose wording.")
-    Citation.objects.create(revision=draft, number=15, authors="Doe J", title="A new trial")
+    Citation.objects.create(revision=draft, number=19, authors="Doe J", title="A new trial")
     draft.statements.get(code="dap-unavailable").delete()
 
     changes = diff(published, draft)
@@ -166,14 +166,14 @@ def test_the_diff_lists_exactly_the_changes(draft):
     assert [item["key"] for item in changes["statements"]["added"]] == []
     assert [item["key"] for item in changes["statements"]["removed"]] == ["dap-unavailable"]
     assert changes["citations"]["changed"] == []
-    assert [item["key"] for item in changes["citations"]["added"]] == [15]
+    assert [item["key"] for item in changes["citations"]["added"]] == [19]
     assert changes["citations"]["removed"] == []
 
 
 def test_a_draft_is_a_copy_of_the_published_content(draft):
     published = Revision.objects.get(number=1)
-    assert draft.statements.count() == published.statements.count() == 34
-    assert draft.citations.count() == published.citations.count() == 14
+    assert draft.statements.count() == published.statements.count() == 38
+    assert draft.citations.count() == published.citations.count() == 18
     assert draft.sections.count() == published.sections.count()
     copy = draft.statements.get(code="ivig-reserved")
     assert [c.number for c in copy.ordered_citations] == [1, 2]
@@ -211,7 +211,7 @@ def test_publishing_retires_the_old_revision_which_stays_readable(draft, editor,
     assert (old.status, new.status) == ("retired", "published")
     assert new.reviewed_by == reviewer
     assert new.published_at is not None
-    assert old.statements.count() == 34
+    assert old.statements.count() == 38
 
 
 def test_a_returned_draft_keeps_the_reviewers_comment(draft, editor, reviewer):
@@ -427,7 +427,7 @@ def test_markup_in_a_revision_never_reaches_the_revisions_or_review_page_raw(
     clinician_client, draft, editor, reviewer
 ):
     draft.statements.filter(code="ivig-reserved").update(text=HOSTILE)
-    Citation.objects.create(revision=draft, number=15, authors=HOSTILE, title="T")
+    Citation.objects.create(revision=draft, number=19, authors=HOSTILE, title="T")
     submit_for_review(draft, editor, HOSTILE)
     review = signed_in(reviewer).get(reverse("admin:guidance_revision_review", args=[draft.pk]))
     publish(draft, reviewer)

@@ -192,7 +192,9 @@ def test_a_stale_tab_does_not_undo_another_tabs_answers(clinician_client, make_e
     clinician_client.post(
         reverse("step", args=[encounter.pk, "symptomatic"]), {"dap_status": "inadequate"}
     )
-    clinician_client.post(step, {"tumour_status": "not_found", "smoking": "never"})
+    clinician_client.post(
+        step, {"tumour_status": "not_found", "smoking": "never", "screen_included_pet": "yes"}
+    )
     encounter.refresh_from_db()
     assert encounter.answers["dap_status"] == "inadequate"
     assert encounter.answers["tumour_status"] == "not_found"

@@ -562,7 +562,7 @@ def test_going_back_to_an_inadequate_response_uses_the_earlier_severity_answers_
     assert clinician_client.get(step_url(encounter, "severity")).status_code == 200
 
 
-def test_a_diagnosis_not_confirmed_afterwards_leaves_only_the_out_of_scope_note(
+def test_a_diagnosis_not_confirmed_afterwards_leaves_the_out_of_scope_and_screening_notes(
     clinician_client, make_encounter, ivig_answers
 ):
     encounter = make_encounter(answers=ivig_answers, status="complete")
@@ -573,7 +573,11 @@ def test_a_diagnosis_not_confirmed_afterwards_leaves_only_the_out_of_scope_note(
 
     assert response["Location"] == reverse("summary", args=[encounter.pk])
     page = clinician_client.get(reverse("summary", args=[encounter.pk])).content.decode()
-    assert re.findall(r'<article[^>]* id="s-([^"]+)"', page) == ["out-of-scope"]
+    # Suspected LEMS: cancer screening is not to wait for the diagnosis.
+    assert re.findall(r'<article[^>]* id="s-([^"]+)"', page) == [
+        "out-of-scope",
+        "pitfall-delay-screening",
+    ]
     assert "Doses for this patient" not in page
     nav = step_nav(clinician_client, encounter)
     assert "Patient" in nav
@@ -696,8 +700,9 @@ def test_a_risk_factor_posted_twice_is_saved_once(clinician_client, make_encount
     )
     assert response.status_code == 302
     summary = text_of(clinician_client.get(response["Location"]).content.decode())
-    # The answers, the two pitfalls, and the plan's line on IVIG or plasma exchange.
-    assert summary.count("Renal risk (risk of renal failure)") == 4
+    # The answers, the two pitfalls, the mitigation warning (high priority, and why) and the
+    # plan's line on IVIG or plasma exchange.
+    assert summary.count("Renal risk (risk of renal failure)") == 6
     encounter.refresh_from_db()
     assert encounter.answers["ivig_risk_factors"] == ["renal"]
 

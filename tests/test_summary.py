@@ -94,7 +94,8 @@ def test_a_scope_note_comes_before_the_recommendations(
     assert groups[:2] == ["scope", "recommendation"]
     # After "For this patient" (here its high-priority pitfalls), the scope note leads.
     codes = shown_codes(page)
-    assert codes[codes.index("pitfall-plex-equal") + 1] == "dap-unavailable"
+    # (the renal risk of the path makes the mitigation warning the last of them).
+    assert codes[codes.index("ivig-risk-mitigation") + 1] == "dap-unavailable"
     assert "Before you go on" in page
 
 
@@ -265,13 +266,18 @@ def test_a_light_patient_is_given_prednisone_without_the_cap(
             {
                 "pitfall-ivig-risks": "Renal risk (risk of renal failure)",
                 "pitfall-plex-equal": "Renal risk (risk of renal failure)",
+                "ivig-risk-mitigation": "Renal risk (risk of renal failure)",
             },
         ),
         (
             "no",
             ["thrombosis", "aseptic_meningitis"],
-            {"pitfall-ivig-risks": "Thrombosis risk, Aseptic meningitis risk"},
+            {
+                "pitfall-ivig-risks": "Thrombosis risk, Aseptic meningitis risk",
+                "ivig-risk-mitigation": "Thrombosis risk",  # the factors it answers to
+            },
         ),
+        ("no", ["aseptic_meningitis"], {"pitfall-ivig-risks": "Aseptic meningitis risk"}),
         ("yes", [], {}),
     ],
 )
@@ -282,7 +288,10 @@ def test_ivig_pitfalls_are_high_priority_naming_the_patients_risk_factors(
     encounter = make_encounter(answers=ivig_answers, status="complete")
     page = summary_page(clinician_client, encounter)
 
-    for code in ("pitfall-ivig-risks", "pitfall-plex-equal"):
+    for code in ("pitfall-ivig-risks", "pitfall-plex-equal", "ivig-risk-mitigation"):
+        if code == "ivig-risk-mitigation" and code not in flags:
+            assert 'id="s-ivig-risk-mitigation"' not in page
+            continue
         block = article(page, code)
         if code in flags:
             assert f"High priority for this patient: {flags[code]}" in text_of(block), code
@@ -310,6 +319,7 @@ def test_the_summary_lists_the_answers_with_links_to_edit_each_step(
         ("Sex", "Male"),
         ("Tumour", "Screened, no tumour found"),
         ("Smoking", "Never smoked"),
+        ("Negative screen included FDG-PET", "Yes, CT and FDG-PET"),
         ("3,4-DAP", "Inadequate response"),
         ("Weakness", "Severe"),
         ("Rapid improvement needed", "No"),
@@ -683,9 +693,10 @@ def test_the_print_page_holds_everything_the_chart_needs(clinician_client, final
     assert "High priority for this patient: Renal risk (risk of renal failure)" in text
     assert "70 kg × 1-2 g/kg = 70-140 g in total, over 2-5 days: 14-70 g a day" in text
     assert "1.5 mg/kg × 70 kg = 105 mg, capped at 100 mg, on alternate days" in text
-    # 1-9, and 10-13 of the tumour-risk statements (screened, none found); 14 is not cited.
+    # 1-9, 10-13 of the tumour-risk statements (screened, none found), 15-16 of the IVIG
+    # precautions (a renal risk) and 17-18 of 3,4-DAP dosing; 14 is not cited.
     numbers = re.findall(r'<span class="reference-number">(\d+)\.</span>', page)
-    assert [int(n) for n in numbers] == list(range(1, 14))
+    assert [int(n) for n in numbers] == [*range(1, 14), *range(15, 19)]
     assert "<li value" not in page  # printed as text: WeasyPrint ignores `li value`
     # The legend of the markers, one line each.
     for term in ("Local:", "Partly confirmed:", "Not confirmed:", "High priority:"):

@@ -49,10 +49,12 @@ def patient_answers(sex=None):
 
 
 # The README's worked example: a 62-year-old current smoker, weight loss of 5 % or more, no
-# bulbar signs, no erectile dysfunction, Karnofsky 80: score 3.
+# bulbar signs, no erectile dysfunction, Karnofsky 80: score 3; the negative screen included
+# FDG-PET.
 def worked_example_post(screen_date):
     return {
         "tumour_status": "not_found",
+        "screen_included_pet": "yes",
         "smoking": "current",
         "onset_age_50_or_over": "yes",
         "weight_loss_5_percent": "yes",
@@ -234,21 +236,36 @@ def test_answers_the_status_rules_out_are_dropped_not_refused(clinician_client, 
 # --- the score and the dates wherever the summary is shown -----------------------------
 
 
-def test_the_panel_shows_the_score_once_every_item_is_answered(clinician_client, make_encounter):
+def test_the_panel_shows_points_so_far_until_every_item_is_answered(
+    clinician_client, make_encounter
+):
     encounter = make_encounter(answers=patient_answers("male"))
-    incomplete = {**worked_example_post(today()), "karnofsky_below_70": ""}
+    incomplete = {
+        **worked_example_post(today()),
+        "karnofsky_below_70": "",
+        "bulbar_involvement": "",
+    }
 
     first = clinician_client.post(tumour_url(encounter), incomplete, headers=HTMX)
     second = clinician_client.post(
         tumour_url(encounter), worked_example_post(today()), headers=HTMX
     )
 
-    assert "DELTA-P score" not in first.content.decode()
+    partial = unescape(first.content.decode())
+    assert "DELTA-P score 3 of 6" not in partial
+    assert (
+        "DELTA-P incomplete: 4 of 6 items answered (not answered: bulbar involvement, "
+        "Karnofsky performance status below 70); at least 3 points so far"
+    ) in partial
+    assert "as for a high score until the score is complete" in partial
     html = second.content.decode()
     assert "DELTA-P score 3 of 6" in html
     assert "age 50 or over, weight loss of 5 % or more, smoking at diagnosis" in html
     assert "55.5 % of the prospective cohort with this score (Maddison 2020, 87 patients)" in html
-    assert "107 Dutch and 112 British patients): not reported" in html
+    assert (
+        "Titulaer 2011 (derivation cohort 107 Dutch patients, validation cohort 112 British "
+        "patients): not reported"
+    ) in html
 
 
 def test_the_summary_and_print_show_the_next_screen_and_the_dates_up_to_2_years(
@@ -261,9 +278,10 @@ def test_the_summary_and_print_show_the_next_screen_and_the_dates_up_to_2_years(
         html = clinician_client.get(reverse(name, args=[encounter.pk])).content.decode()
         assert "Last negative screen 2026-08-31: next screen due 2026-11-30." in html, name
         assert (
-            "Screens due up to 2 years after it: 2026-11-30, 2027-05-31, 2027-11-30, 2028-05-31."
+            "Screens due up to 2 years after it: 2026-11-30, 2027-02-28, 2027-08-31, "
+            "2028-02-29, 2028-08-31."
         ) in html, name
-        assert "screen again at 3 months, then every 6 months for at least 2 years" in html
+        assert "screen again at 3 and 6 months, then every 6 months up to 2 years" in html
 
 
 def test_not_screened_says_screen_now(clinician_client, make_encounter):
@@ -296,7 +314,7 @@ def test_for_this_patient_names_a_screen_due_within_3_months_or_overdue(
 
 
 def test_no_due_line_when_the_next_screen_is_further_off(clinician_client, make_encounter):
-    # Score 0-1: once more at 6 months, so a screen last week is next due in about 6 months.
+    # Score 1: the first repeat at 6 months, so a screen last week is next due in 6 months.
     answers = {
         **worked_example_answers(today() - datetime.timedelta(days=7)),
         "smoking": "never",
@@ -304,10 +322,51 @@ def test_no_due_line_when_the_next_screen_is_further_off(clinician_client, make_
     }
     encounter = make_encounter(answers=answers, status="complete")
 
-    html = clinician_client.get(reverse("summary", args=[encounter.pk])).content.decode()
+    html = unescape(clinician_client.get(reverse("summary", args=[encounter.pk])).content.decode())
 
-    assert "once more at 6 months" in html
+    assert "screen again at 6 months, then every 6 months up to 2 years" in html
     assert "data-screen-due" not in html
+
+
+def test_score_1_is_screened_for_2_years_with_the_authors_stop_suggestion_only_as_theirs(
+    clinician_client, make_encounter
+):
+    screened = datetime.date(2026, 8, 31)
+    answers = {
+        **worked_example_answers(screened),
+        "smoking": "never",
+        "weight_loss_5_percent": "no",
+    }
+    encounter = make_encounter(answers=answers, status="complete")
+
+    html = unescape(clinician_client.get(reverse("summary", args=[encounter.pk])).content.decode())
+
+    assert "DELTA-P score 1 of 6" in html
+    assert "2026-08-31: next screen due 2027-02-28" in html
+    assert "2027-02-28, 2027-08-31, 2028-02-29, 2028-08-31." in html  # 2 years
+    suggestion = re.search(r"data-authors-suggestion>([^<]*)<", html).group(1)
+    assert "their suggestion, not this schedule" in suggestion
+    assert "18.8 %" in suggestion and "2 years" in suggestion
+
+
+def test_a_smoker_after_a_ct_only_screen_sees_fdg_pet_now_first_and_no_date_from_it(
+    clinician_client, make_encounter
+):
+    answers = {
+        **worked_example_answers(months_ago(1)),
+        "screen_included_pet": "no",
+        **dict.fromkeys(ITEMS, "yes"),
+    }
+    encounter = make_encounter(answers=answers, status="complete")
+
+    html = unescape(clinician_client.get(reverse("summary", args=[encounter.pk])).content.decode())
+
+    due = re.search(r"data-screen-due>([^<]*)<", html).group(1)
+    assert due.startswith("FDG-PET now")
+    assert "next screen due" not in html
+    assert re.search(r"data-pet-now>FDG-PET now", html)
+    for code in ("screen-pet-now", "smoker-screening", "pitfall-delay-screening"):
+        assert f'id="s-{code}"' in html, code
 
 
 def test_the_due_line_by_date():
@@ -332,15 +391,16 @@ def test_the_snapshot_and_the_pdf_keep_the_score_and_the_dates(clinician_client,
     assert encounter.snapshot["tumour_risk"]["score"] == "DELTA-P score 3 of 6"
     assert encounter.snapshot["tumour_risk"]["dates"] == [
         "2026-11-30",
-        "2027-05-31",
-        "2027-11-30",
-        "2028-05-31",
+        "2027-02-28",
+        "2027-08-31",
+        "2028-02-29",
+        "2028-08-31",
     ]
     _, text = pdf_text(clinician_client.get(reverse("summary_pdf", args=[encounter.pk])))
     text = " ".join(text.split())
     assert "DELTA-P score 3 of 6" in text
     assert "next screen due 2026-11-30" in text
-    assert "2028-05-31" in text
+    assert "2028-08-31" in text
 
 
 # --- the encounter tables and the home page --------------------------------------------
@@ -451,8 +511,15 @@ def test_without_javascript_the_items_hidden_under_tumour_found_are_asked_before
     page = clinician_client.get(tumour_url(encounter)).content.decode()
     assert re.search(r'name="delta_p_asked" value="1" disabled', page)  # not sent as shown
     posted = {"tumour_status": "not_found", "smoking": "current"}
-    if marker:  # the items were on screen (pathway.js showed them)
+    if marker:  # the items were on screen (pathway.js showed them), the FDG-PET question too
         posted["delta_p_asked"] = "1"
+        posted["screen_included_pet"] = "yes"
+    else:  # the FDG-PET question was hidden too: it is asked, required, before anything is saved
+        asked = clinician_client.post(tumour_url(encounter), posted)
+        assert asked.status_code == 200
+        assert " hidden" not in block(asked.content.decode(), "data-screen-pet")
+        assert "Did the negative screen include FDG-PET?" in asked.content.decode()
+        posted["screen_included_pet"] = "yes"
 
     response = clinician_client.post(tumour_url(encounter), posted)
 
@@ -465,3 +532,81 @@ def test_without_javascript_the_items_hidden_under_tumour_found_are_asked_before
     # Posting the step again goes on, answered or not: no loop.
     following = clinician_client.post(tumour_url(encounter), posted)
     assert following.url == reverse("step", args=[encounter.pk, "symptomatic"])
+
+
+# --- the FDG-PET question (DESIGN.md §4 "Steps and answers") ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "hidden"),
+    [(None, False), ("not_found", False), ("not_screened", True), ("found", True)],
+)
+def test_the_fdg_pet_question_is_shown_only_after_a_negative_screen(
+    clinician_client, make_encounter, status, hidden
+):
+    answers = patient_answers()
+    if status:
+        answers.update(tumour_status=status, smoking="never")
+    encounter = make_encounter(answers=answers)
+
+    html = clinician_client.get(tumour_url(encounter)).content.decode()
+
+    assert "Did the negative screen include FDG-PET?" in html
+    assert (" hidden" in block(html, "data-screen-pet")) is hidden
+    assert {"screen_included_pet"} <= radio_names(html)
+
+
+def test_the_fdg_pet_answer_is_required_after_a_negative_screen(clinician_client, make_encounter):
+    encounter = make_encounter(answers=patient_answers("male"))
+    posted = {k: v for k, v in worked_example_post(today()).items() if k != "screen_included_pet"}
+
+    response = clinician_client.post(tumour_url(encounter), posted)
+
+    assert response.status_code == 200
+    assert "Choose an answer for “Did the negative screen include FDG-PET?”" in (
+        response.content.decode()
+    )
+    encounter.refresh_from_db()
+    assert "tumour_status" not in encounter.answers
+
+
+@pytest.mark.parametrize("status", ["found", "not_screened"])
+def test_the_fdg_pet_answer_is_neither_required_nor_kept_with_another_status(
+    clinician_client, make_encounter, status
+):
+    for pet in ("", "no"):
+        encounter = make_encounter(answers=patient_answers("male"))
+        posted = {
+            **worked_example_post(today()),
+            "tumour_status": status,
+            "screen_included_pet": pet,
+        }
+
+        response = clinician_client.post(tumour_url(encounter), posted)
+
+        assert response.status_code == 302
+        encounter.refresh_from_db()
+        assert "screen_included_pet" not in encounter.answers
+
+
+def test_the_ivig_step_hint_lists_the_labels_risk_factors(clinician_client, make_encounter):
+    from tests.paths import IVIG_PATH_ANSWERS, answers_before
+
+    encounter = make_encounter(answers=answers_before("ivig", IVIG_PATH_ANSWERS))
+
+    html = unescape(
+        clinician_client.get(reverse("step", args=[encounter.pk, "ivig"])).content.decode()
+    )
+
+    for factor in (
+        "prolonged immobilisation",
+        "active cancer among them",
+        "earlier venous or arterial thrombosis",
+        "oestrogens",
+        "indwelling vascular catheters",
+        "hyperviscosity",
+        "cardiovascular risk factors",
+        "Any renal insufficiency, diabetes, age over 65, volume depletion, sepsis",
+        "paraproteinaemia, nephrotoxic drugs",
+    ):
+        assert factor in html, factor

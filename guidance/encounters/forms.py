@@ -218,13 +218,16 @@ class ScreenDateField(forms.DateField):
 
 class TumourForm(StepForm):
     """Tumour status and smoking; with no tumour found (or not yet screened) also the
-    DELTA-P items and, when screened, the date of the last negative screen."""
+    DELTA-P items and, when screened, whether the screen included FDG-PET (required then)
+    and the date of the last negative screen."""
 
     step = "tumour"
     risk_legend = TUMOUR_RISK_LEGEND
     risk_intro = TUMOUR_RISK_INTRO
     tumour_status = _choice_field("tumour_status")
     smoking = _choice_field("smoking")
+    # Required, but only when asked: with "screened, no tumour found" (see clean).
+    screen_included_pet = _choice_field("screen_included_pet")
     onset_age_50_or_over = _choice_field("onset_age_50_or_over", required=False)
     weight_loss_5_percent = _choice_field("weight_loss_5_percent", required=False)
     bulbar_involvement = _choice_field("bulbar_involvement", required=False)
@@ -238,6 +241,9 @@ class TumourForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Required only after a negative screen (clean): no HTML `required`, which would stop
+        # a browser without JavaScript from sending the form while the question is hidden.
+        self.fields["screen_included_pet"].required = False
         # Not asked of a woman (DESIGN §4): it scores 0, so the question is left out.
         if self.earlier_answers.get("sex") == "female":
             del self.fields["erectile_dysfunction"]
@@ -248,8 +254,14 @@ class TumourForm(StepForm):
         # screen date, say, from before "not screened" was chosen. Nor does a bad value in
         # a question that does not apply stop the step.
         if status != "not_found":
-            self.cleaned_data.pop("last_negative_screen_date", None)
-            self.errors.pop("last_negative_screen_date", None)
+            for field in ("screen_included_pet", "last_negative_screen_date"):
+                self.cleaned_data.pop(field, None)
+                self.errors.pop(field, None)
+        elif not self.cleaned_data.get("screen_included_pet") and not self.has_error(
+            "screen_included_pet"
+        ):
+            pet = self.fields["screen_included_pet"]
+            self.add_error("screen_included_pet", pet.error_messages["required"])
         if status not in ("not_found", "not_screened"):
             for item in TUMOUR_RISK_ITEMS:
                 self.cleaned_data.pop(item, None)

@@ -46,6 +46,7 @@ from guidance.encounters.wording import (
     tumour_risk_lines,
 )
 from guidance.engine import dosing, ivig_review, pathway
+from guidance.engine.dap_dosing import dap_dose_lines
 from guidance.engine.rule_words import rule_words
 
 # The summary: a dict of plain data, as stored in an encounter's snapshot.
@@ -129,14 +130,16 @@ def build(assessment, revision) -> Summary:
 
 
 def tumour_risk_summary(risk, today=None):
-    """The DELTA-P score and screening plan in words (None until the score is complete),
+    """The DELTA-P score and screening plan in words (None when it does not apply),
     with `due_line` for "For this patient" when the next screen is due within 3 months or
     overdue as of `today` (the day the summary is built, which a snapshot keeps)."""
     if risk is None:
         return None
     return {
         **tumour_risk_lines(risk),
-        "due_line": screen_due_line(risk["next"], today or timezone.localdate()),
+        "due_line": screen_due_line(
+            risk["next"], today or timezone.localdate(), pet_now=risk.get("pet_now", False)
+        ),
     }
 
 
@@ -266,6 +269,8 @@ def dose_lines(doses, answers, codes=()):
         lines["prednisone"] = prednisone_line(prednisone, answers)
         if "prednisone-established" in codes:
             lines["prednisone_label"] = PREDNISONE_FOR_REFERENCE
+    if dap := doses.get("dap"):
+        lines["dap"] = dap_dose_lines(dap)  # templates/guidance/partials/_dap_dose.html
     return lines
 
 

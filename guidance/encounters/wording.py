@@ -19,6 +19,7 @@ FIELD_LABELS = {
     "pregnant": "Pregnant?",
     "tumour_status": "Tumour screening",
     "smoking": "Smoking",
+    "screen_included_pet": "Did the negative screen include FDG-PET?",
     # The DELTA-P items: "at onset" is the legend of their fieldset (TUMOUR_RISK_LEGEND).
     "onset_age_50_or_over": "Age 50 or over",
     "weight_loss_5_percent": "Weight loss of 5 % or more",
@@ -90,6 +91,10 @@ VALUE_LABELS = {
         "former": ("Former smoker", ""),
         "never": ("Never smoked", ""),
     },
+    "screen_included_pet": {
+        "yes": ("Yes, CT and FDG-PET", ""),
+        "no": ("No, CT only", ""),
+    },
     **{item: {"yes": ("Yes", ""), "no": ("No", "")} for item in TUMOUR_RISK_ITEMS},
     "dap_status": {
         "not_started": ("Not started", "3,4-DAP has not been tried yet"),
@@ -122,8 +127,19 @@ VALUE_LABELS = {
         "no": ("No, not available", ""),
     },
     "ivig_risk_factors": {
-        "thrombosis": ("Thrombosis risk", ""),
-        "renal": ("Renal risk (risk of renal failure)", ""),
+        # The risk factors of the immune globulin products' boxed warning and labels
+        # (DESIGN.md §4 "IVIG safety", citations 15-16).
+        "thrombosis": (
+            "Thrombosis risk",
+            "Advanced age, prolonged immobilisation, hypercoagulable conditions (active "
+            "cancer among them), earlier venous or arterial thrombosis, oestrogens, "
+            "indwelling vascular catheters, hyperviscosity, cardiovascular risk factors",
+        ),
+        "renal": (
+            "Renal risk (risk of renal failure)",
+            "Any renal insufficiency, diabetes, age over 65, volume depletion, sepsis, "
+            "paraproteinaemia, nephrotoxic drugs",
+        ),
         "aseptic_meningitis": ("Aseptic meningitis risk", ""),
     },
 }
@@ -135,6 +151,7 @@ ANSWER_NAMES = {
     "pregnant": "Pregnant",
     "tumour_status": "Tumour",
     "smoking": "Smoking",
+    "screen_included_pet": "Negative screen included FDG-PET",
     "onset_age_50_or_over": "Age 50 or over at onset",
     "weight_loss_5_percent": "Weight loss of 5 % or more",
     "bulbar_involvement": "Bulbar involvement",
@@ -166,7 +183,9 @@ def answer_label(field, value):
     if field == "last_negative_screen_date":
         return ANSWER_NAMES[field], str(value)
     if field == "ivig_risk_factors":
-        names = [VALUE_LABELS[field][factor][0] for factor in value]
+        # The answer is a list; a reason names one factor of it (ivig-risk-mitigation).
+        factors = [value] if isinstance(value, str) else value
+        names = [VALUE_LABELS[field][factor][0] for factor in factors]
         return "IVIG risk factors", ", ".join(names) or "None"
     return ANSWER_NAMES[field], VALUE_LABELS[field][value][0]
 
@@ -309,6 +328,7 @@ ORDER_MESSAGES = {
 # The statements that come first clinically, before the plan's details (DESIGN §4); then
 # the high-priority pitfalls, in the pathway's order.
 FIRST_CODES = (
+    "screen-pet-now",  # first: FDG-PET is due now (DESIGN §4 "Tumour risk")
     "out-of-scope",
     "anti-tumour-priority",
     "smoker-screening",
@@ -412,29 +432,72 @@ SCREEN_NOW = "Screen now (CT of the thorax, then FDG-PET if it is negative)"
 NEW_SYMPTOMS = "New or persisting symptoms call for a new screen at any time."
 
 
+PET_NOW = (
+    "FDG-PET now: the negative screen was a CT only; the screening schedule counts from the "
+    "screen that includes FDG-PET"
+)
+AUTHORS_STOP_SUGGESTION = (
+    "The score's authors suggested that scores 0-1 may stop after one more negative screen "
+    "at 6 months: their suggestion, not this schedule. The prospective cohort found "
+    "small-cell lung cancer in 18.8 % of patients with score 1, and the EFNS task force "
+    "screens LEMS for 2 years."
+)
+
+
+def _percent_range(low_high):
+    low, high = low_high
+    if low == high:
+        return f"{format_number(low)} %"
+    return f"{format_number(low)}-{format_number(high)} % (given for scores 0 and 1 together)"
+
+
 def tumour_risk_lines(risk):
     """The DELTA-P result in words, as plain JSON-ready data for the panel, summary, print,
-    PDF and the snapshot (dates as ISO text). `risk` is `tumour_risk.plan`'s result."""
+    PDF and the snapshot (dates as ISO text). `risk` is `tumour_risk.plan`'s result; an
+    incomplete score reads as points so far, with the items not yet answered."""
     items = [DELTA_P_ITEM_NAMES[item] for item in risk["items"]]
     derivation = risk["derivation_sclc_percent"]
-    cohorts = " and ".join(f"{size} {name}" for name, size in risk["derivation_cohorts"])
+    cohorts = ", ".join(
+        f"{cohort} {size} {nationality} patients"
+        for cohort, nationality, size in risk["derivation_cohorts"]
+    )
+    if risk["complete"]:
+        score = f"DELTA-P score {risk['score']} of 6"
+        sclc = (
+            f"Small-cell lung cancer in {format_number(risk['sclc_percent'])} % of the "
+            f"prospective cohort with this score (Maddison 2020, "
+            f"{risk['prospective_cohort_size']} patients)"
+        )
+        first_study = f"Titulaer 2011 ({cohorts}): " + (
+            NOT_REPORTED if derivation is None else _percent_range(derivation)
+        )
+        schedule = f"After a negative screen: {SCHEDULE_WORDS[risk['schedule']]}."
+    else:
+        missing = ", ".join(DELTA_P_ITEM_NAMES[item] for item in risk["missing"])
+        score = (
+            f"DELTA-P incomplete: {risk['answered']} of 6 items answered (not answered: "
+            f"{missing}); at least {risk['score']} "
+            f"{'point' if risk['score'] == 1 else 'points'} so far"
+        )
+        sclc = "Small-cell lung cancer share: shown once every item is answered"
+        first_study = f"Titulaer 2011 ({cohorts})"
+        schedule = (
+            f"After a negative screen, as for a high score until the score is complete: "
+            f"{SCHEDULE_WORDS[risk['schedule']]}."
+        )
     lines = {
         "heading": TUMOUR_RISK_HEADING,
-        "score": f"DELTA-P score {risk['score']} of 6",
+        "score": score,
         "items": ", ".join(items) if items else "none of the six items",
-        "sclc": (
-            f"Small-cell lung cancer in {format_number(risk['sclc_percent'])} % of the "
-            f"prospective cohort with this score (Maddison 2020, {risk['prospective_cohort_size']} "
-            "patients)"
-        ),
-        "derivation": (
-            f"derivation cohorts (Titulaer 2011, {cohorts} patients): "
-            + (NOT_REPORTED if derivation is None else f"{format_number(derivation)} %")
-        ),
-        "schedule": f"After a negative screen: {SCHEDULE_WORDS[risk['schedule']]}.",
+        "sclc": sclc,
+        "sclc_shown": risk["complete"],
+        "derivation": first_study,
+        "schedule": schedule,
+        "authors_suggestion": AUTHORS_STOP_SUGGESTION if risk["authors_stop_suggestion"] else "",
         "screen_now": SCREEN_NOW + "; the schedule applies from that screen."
         if risk["screen_now"]
         else "",
+        "pet_now": PET_NOW + "." if risk.get("pet_now") else "",
         "last_negative_screen": risk["last_negative_screen"] or "",
         "next": risk["next"].isoformat() if risk["next"] else "",
         "dates": [day.isoformat() for day in risk["dates"]],
@@ -457,9 +520,11 @@ def tumour_risk_lines(risk):
 SCREEN_DUE_WITHIN_MONTHS = 3
 
 
-def screen_due_line(next_screen, today):
-    """The "For this patient" line on the next tumour screen, or "" when it is further off
-    than 3 months (or no date is known)."""
+def screen_due_line(next_screen, today, *, pet_now=False):
+    """The "For this patient" line on the next tumour screen: FDG-PET now after a CT-only
+    screen; else the next screen when it is due within 3 months or overdue; else ""."""
+    if pet_now:
+        return PET_NOW + "."
     if next_screen is None:
         return ""
     if next_screen < today:

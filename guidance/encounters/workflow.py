@@ -106,7 +106,8 @@ def recent(user, count=5):
 
 def next_screen(answers):
     """The next tumour screen due by these stored answers (a date), or None when no screen
-    date is known or the DELTA-P score is not complete."""
+    date is known, the score does not apply, or the screen was a CT only (FDG-PET is due
+    now, and the schedule counts from it)."""
     try:
         plan = tumour_risk.plan(pathway.validate(answers))
     except pathway.AnswerError:

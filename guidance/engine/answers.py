@@ -24,6 +24,8 @@ STEP_FIELDS = {
     "tumour": (
         "tumour_status",
         "smoking",
+        # Asked, and then required, only when tumour_status = not_found (pathway.py).
+        "screen_included_pet",
         # The DELTA-P items (DESIGN.md §4 "Tumour risk"), scored in guidance/tumour_risk.py.
         "onset_age_50_or_over",
         "weight_loss_5_percent",
@@ -43,6 +45,7 @@ CHOICES = {
     "pregnant": ("yes", "no"),
     "tumour_status": ("found", "not_found", "not_screened"),
     "smoking": ("current", "former", "never"),
+    "screen_included_pet": ("yes", "no"),
     "onset_age_50_or_over": ("yes", "no"),
     "weight_loss_5_percent": ("yes", "no"),
     "bulbar_involvement": ("yes", "no"),

@@ -26,6 +26,7 @@ from guidance.engine.answers import (  # noqa: F401  (the engine's contract name
     AnswerError,
     validate,
 )
+from guidance.engine.dap_dosing import dap_dose
 from guidance.engine.dosing import ivig_doses, prednisone_dose
 
 
@@ -47,8 +48,12 @@ class Is:
     value: str
 
     def reasons(self, answers: Mapping):
-        """The answers that make this hold, or None when it does not (yet) hold."""
-        return ((self.field, self.value),) if answers.get(self.field) == self.value else None
+        """The answers that make this hold, or None when it does not (yet) hold. For a
+        field answered with a list (the IVIG risk factors) it holds when the list holds
+        `value`."""
+        given = answers.get(self.field)
+        held = self.value in given if isinstance(given, tuple | list) else given == self.value
+        return ((self.field, self.value),) if held else None
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,10 @@ IMMUNOSUPPRESSION_ESTABLISHED = Is("immunosuppression", "established")
 NOT_SEVERE_WEAKNESS = AnyOf(Is("weakness", "mild"), Is("weakness", "moderate"))
 NO_RAPID_IMPROVEMENT = Is("rapid_improvement_needed", "no")
 SCREENING_OPEN = AnyOf(TUMOUR_NOT_FOUND, NOT_SCREENED)  # N or U
+CT_ONLY_SCREEN = Is("screen_included_pet", "no")
+THROMBOSIS_OR_RENAL_RISK = AnyOf(
+    Is("ivig_risk_factors", "thrombosis"), Is("ivig_risk_factors", "renal")
+)
 SYMPTOMATIC_NOT_ENOUGH = AnyOf(DAP_INADEQUATE, DAP_NOT_TOLERATED)  # IS
 IVIG_INDICATED = AllOf(  # IVIG
     SYMPTOMATIC_NOT_ENOUGH,
@@ -157,7 +166,8 @@ RULES = (
         AllOf(CONFIRMED, SYMPTOMATIC_NOT_ENOUGH, AWAITING_IMMUNOSUPPRESSION),
     ),
     ("anti-tumour-priority", AllOf(CONFIRMED, TUMOUR_FOUND)),
-    ("smoker-screening", AllOf(CONFIRMED, NOT_SCREENED, SMOKER)),
+    # One negative screen does not end the intensive screening of a smoker.
+    ("smoker-screening", AllOf(CONFIRMED, SCREENING_OPEN, SMOKER)),
     ("tumour-therapy-helps", AllOf(CONFIRMED, TUMOUR_FOUND)),
     ("concurrent-treatment", AllOf(CONFIRMED, TUMOUR_FOUND)),
     ("ivig-single-rct", _WITH_IVIG),
@@ -168,7 +178,16 @@ RULES = (
         AllOf(CONFIRMED, DAP_NOT_STARTED, AnyOf(SEVERE_WEAKNESS, RAPID_IMPROVEMENT)),
     ),
     ("pitfall-ivig-long-term", _WITH_IVIG),
-    ("pitfall-delay-screening", AllOf(CONFIRMED, NOT_SCREENED)),
+    # Not confirmed: suspected, and screening is not to wait for the diagnosis; a CT-only
+    # negative screen is not the whole screen either.
+    (
+        "pitfall-delay-screening",
+        AnyOf(
+            NOT_CONFIRMED,
+            AllOf(CONFIRMED, NOT_SCREENED),
+            AllOf(CONFIRMED, TUMOUR_NOT_FOUND, CT_ONLY_SCREEN),
+        ),
+    ),
     ("pitfall-ivig-risks", _WITH_IVIG),
     ("pitfall-plex-equal", _WITH_IVIG),
     ("ivig-dosing-weight", _WITH_IVIG),
@@ -189,6 +208,10 @@ RULES = (
     ),
     ("delta-p", AllOf(CONFIRMED, SCREENING_OPEN)),
     ("screening-schedule", AllOf(CONFIRMED, SCREENING_OPEN)),
+    ("screen-pet-now", AllOf(CONFIRMED, TUMOUR_NOT_FOUND, CT_ONLY_SCREEN)),
+    ("ivig-before-treatment", _WITH_IVIG),
+    ("ivig-risk-mitigation", AllOf(_WITH_IVIG, THROMBOSIS_OR_RENAL_RISK)),
+    ("dap-titration", AllOf(CONFIRMED, AnyOf(DAP_NOT_STARTED, DAP_INADEQUATE))),
 )
 
 # Which steps apply (DESIGN.md §4); the patient step always does. Each condition is whole,
@@ -215,6 +238,7 @@ QUESTION_CONDITIONS = {
     "erectile_dysfunction": AllOf(_DELTA_P_ASKED, IsNot("sex", "female")),
     "karnofsky_below_70": _DELTA_P_ASKED,
     "last_negative_screen_date": TUMOUR_NOT_FOUND,
+    "screen_included_pet": TUMOUR_NOT_FOUND,
 }
 
 ALL_CODES = tuple(code for code, _ in RULES)
@@ -226,6 +250,10 @@ LOCAL_CODES = (
     "ivig-bridge-only",
     "delta-p",
     "screening-schedule",
+    "screen-pet-now",
+    "ivig-before-treatment",
+    "ivig-risk-mitigation",
+    "dap-titration",
 )
 
 
@@ -236,8 +264,9 @@ class Assessment:
     `answers` are the answers as given (what the clinician reads back), `steps` the steps
     asked, in order, `answered` those of them with every required answer, `outcome`
     what applies, and `tumour_risk` the DELTA-P score with the screening plan
-    (`tumour_risk.plan`; None until the score is complete). Pages, the step navigation and
-    the summary read this; none validates again.
+    (`tumour_risk.plan`; None when the score does not apply, points so far while it is
+    incomplete). Pages, the step navigation and the summary read this; none validates
+    again.
     """
 
     answers: Mapping
@@ -264,7 +293,7 @@ def assess(answers: Mapping) -> Assessment:
     answered = frozenset(
         step
         for step in steps
-        if all(valid.get(field) is not None for field in REQUIRED_FIELDS[step])
+        if all(valid.get(field) is not None for field in required_fields(step, valid))
     )
     return Assessment(
         answers=answers,
@@ -275,9 +304,21 @@ def assess(answers: Mapping) -> Assessment:
     )
 
 
+def required_fields(step: str, answers: Mapping) -> tuple[str, ...]:
+    """The answers `step` needs given validated `answers`: a required question asked only
+    on some answers (the FDG-PET question) is required only while it is asked."""
+    return tuple(
+        field
+        for field in REQUIRED_FIELDS[step]
+        if field not in QUESTION_CONDITIONS
+        or QUESTION_CONDITIONS[field].reasons(answers) is not None
+    )
+
+
 def evaluate(answers: Mapping) -> Outcome:
     """The statements that apply to these answers, why, their doses and high-priority ones."""
-    return assess(answers).outcome
+    valid = validate(answers)
+    return _outcome(valid, _applicable_steps(valid))
 
 
 def applicable_steps(answers: Mapping) -> list[str]:
@@ -301,6 +342,10 @@ def _outcome(answers: Mapping, steps) -> Outcome:
         priority["pitfall-ivig-risks"] = risk_factors
         if relevant.get("plasma_exchange_available") == "yes":
             priority["pitfall-plex-equal"] = risk_factors
+    if "ivig-risk-mitigation" in reasons:
+        priority["ivig-risk-mitigation"] = tuple(
+            factor for factor in risk_factors if factor in ("thrombosis", "renal")
+        )
 
     doses = {}
     weight_kg = relevant.get("weight_kg")
@@ -317,6 +362,9 @@ def _outcome(answers: Mapping, steps) -> Outcome:
             )
         if "prednisone" in reasons:
             doses["prednisone"] = prednisone_dose(weight_kg)
+    # The same for every adult: no weight needed.
+    if "dap-titration" in reasons:
+        doses["dap"] = dap_dose()
 
     return Outcome(codes=tuple(reasons), doses=doses, reasons=reasons, priority=priority)
 

@@ -205,8 +205,8 @@ def delta_p_observation(encounter, response):
     the words on the SCLC share and the schedule from the snapshot."""
     shown = encounter.snapshot.get("tumour_risk")
     risk = tumour_risk.delta_p(encounter.answers) if shown else None
-    if risk is None:
-        return None
+    if risk is None or not risk["complete"]:
+        return None  # an incomplete score is in the narrative only, as points so far
     return {
         "resourceType": "Observation",
         "id": _resource_uuid(encounter, "Observation/delta-p"),

@@ -132,6 +132,7 @@ HIGH_PRIORITY_WHEN = {
     "pitfall-ivig-risks": "when IVIG applies and an IVIG risk factor is recorded",
     "pitfall-plex-equal": "when IVIG applies, an IVIG risk factor is recorded and plasma "
     "exchange is available",
+    "ivig-risk-mitigation": "whenever it applies (IVIG with a thrombosis or renal risk factor)",
 }
 
 

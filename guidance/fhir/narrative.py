@@ -181,6 +181,13 @@ def doses_section(snapshot, encounter, links=NO_LINKS):
         parts.append(
             format_html("<p>Prednisone{}: {}</p>", f", {label}" if label else "", prednisone)
         )
+    if dap := doses.get("dap"):
+        parts.append(
+            format_html(
+                "<p>3,4-DAP (amifampridine), as labelled</p><ul>{}</ul>",
+                format_html_join("", "<li>{}</li>", ((line,) for line in dap)),
+            )
+        )
     if course := snapshot.get("course"):
         parts.append(format_html("<p>IVIG course prescribed: {}</p>", course["sentence"]))
     parts = parts or [format_html("<p>{}</p>", "No dose applied.")]
@@ -188,8 +195,8 @@ def doses_section(snapshot, encounter, links=NO_LINKS):
 
 
 def tumour_risk_section(snapshot, encounter, links=NO_LINKS):
-    """The DELTA-P score and the screening plan, as the summary words them; None until the
-    score is complete."""
+    """The DELTA-P score and the screening plan, as the summary words them (an incomplete
+    score as points so far); None when it does not apply."""
     risk = snapshot.get("tumour_risk")
     if not risk:
         return None
@@ -197,6 +204,8 @@ def tumour_risk_section(snapshot, encounter, links=NO_LINKS):
         f"{risk['score']}: {risk['items']}.",
         f"{risk['sclc']}; {risk['derivation']}.",
         risk["schedule"],
+        risk.get("authors_suggestion", ""),
+        risk.get("pet_now", ""),
         risk["screen_now"],
         risk["next_line"],
         risk["dates_line"],

@@ -54,6 +54,12 @@
         showOnly(dateBlock, status === "not_found");
       });
     });
+    // Whether the negative screen included FDG-PET: asked only after a negative screen.
+    root.querySelectorAll("[data-screen-pet]").forEach(function (block) {
+      var form = block.closest("form");
+      var checked = form && form.querySelector("input[name=tumour_status]:checked");
+      showOnly(block, Boolean(checked) && checked.value === "not_found");
+    });
   }
 
   // The IVIG course is recorded only with a decision of followed or partly followed:

@@ -20,7 +20,11 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 IVIG_PATH = {
     # Female, 160 cm, not pregnant, 70 kg: an adjusted weight (59.4 kg) is offered.
     "patient": [("Is LEMS confirmed?", "Yes, confirmed"), ("Sex", "Female"), ("Pregnant?", "No")],
-    "tumour": [("Tumour screening", "Screened, no tumour found"), ("Smoking", "Never smoked")],
+    "tumour": [
+        ("Tumour screening", "Screened, no tumour found"),
+        ("Did the negative screen include FDG-PET?", "Yes, CT and FDG-PET"),
+        ("Smoking", "Never smoked"),
+    ],
     "symptomatic": [("3,4-diaminopyridine", "Inadequate response")],
     "severity": [
         ("Weakness", "Severe"),

@@ -138,6 +138,7 @@ def test_a_keyboard_user_completes_every_step_and_hears_each_change(page, clinic
     expect(heading).to_be_focused()
 
     pick_with_arrows(page, "tumour_status", "not_found")
+    pick_with_arrows(page, "screen_included_pet", "yes")
     pick_with_arrows(page, "smoking", "never")
     page.keyboard.press("Enter")
     expect(page).to_have_url(step_url("symptomatic"))

@@ -31,6 +31,7 @@ ITEM_QUESTIONS = (
     "Karnofsky performance status below 70",
 )
 SCREEN_DATE = "Date of the last negative screen (optional)"
+PET_QUESTION = "Did the negative screen include FDG-PET?"
 
 
 def shoot_phone_and_desktop(page, name):
@@ -62,21 +63,27 @@ def test_the_items_follow_the_status_the_panel_scores_them_and_the_summary_dates
 
     items = [page.get_by_role("group", name=question) for question in ITEM_QUESTIONS]
     screen_date = page.get_by_label(SCREEN_DATE)
+    pet = page.get_by_role("group", name=PET_QUESTION)
     for item in items:
         expect(item).to_be_hidden()
     expect(screen_date).to_be_hidden()
+    expect(pet).to_be_hidden()
 
     choose(page, "Tumour screening", "Not screened yet")
     for item in items:
         expect(item).to_be_visible()
     expect(screen_date).to_be_hidden()
+    expect(pet).to_be_hidden()
     choose(page, "Tumour screening", "Tumour found")
     for item in items:
         expect(item).to_be_hidden()
+    expect(pet).to_be_hidden()
     choose(page, "Tumour screening", "Screened, no tumour found")
     for item in items:
         expect(item).to_be_visible()
     expect(screen_date).to_be_visible()
+    expect(pet).to_be_visible()
+    choose(page, PET_QUESTION, "Yes, CT and FDG-PET")
     expect(page.get_by_text("Dysarthria, dysphagia, chewing or neck weakness")).to_be_visible()
 
     # The README's worked example, screened almost three months ago: the next screen (at 3
@@ -104,7 +111,7 @@ def test_the_items_follow_the_status_the_panel_scores_them_and_the_summary_dates
     expect(risk).to_contain_text("DELTA-P score 3 of 6")
     expect(risk).to_contain_text(f"next screen due {next_screen.isoformat()}")
     dates = ", ".join(
-        tumour_risk.add_months(screened, months).isoformat() for months in (3, 9, 15, 21)
+        tumour_risk.add_months(screened, months).isoformat() for months in (3, 6, 12, 18, 24)
     )
     expect(risk).to_contain_text(f"Screens due up to 2 years after it: {dates}.")
     expect(page.locator("[data-screen-due]")).to_contain_text(
@@ -151,11 +158,17 @@ def test_without_javascript_a_change_from_tumour_found_shows_the_items_before_go
     bulbar = page.get_by_role("group", name="Bulbar involvement")
     expect(bulbar).to_be_hidden()  # the server hides them under "tumour found"
 
+    pet = page.get_by_role("group", name=PET_QUESTION)
+    expect(pet).to_be_hidden()
+
     choose(page, "Tumour screening", "Screened, no tumour found")
     save_and_continue(page)
 
+    # The step comes back with the items and the FDG-PET question, which is required now.
     expect(page).to_have_url(step_url("tumour"))
     expect(bulbar).to_be_visible()
+    expect(pet).to_be_visible()
     choose(page, "Bulbar involvement", "No")
+    choose(page, PET_QUESTION, "No, CT only")
     save_and_continue(page)
     expect(page).to_have_url(step_url("symptomatic"))
