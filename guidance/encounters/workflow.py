@@ -265,7 +265,9 @@ def _my_awaiting_courses(user, encounter=None):
         .values_list("course_encounter", "reference", *_AWAITING_COLUMNS)
         .order_by()
     )
-    rows = first.union(further, all=True).order_by("course_start_date", "course_encounter", "number")
+    rows = first.union(further, all=True).order_by(
+        "course_start_date", "course_encounter", "number"
+    )
     courses = (AwaitingCourse(*row) for row in rows)
     return [course for course in courses if _awaits(course)]
 
@@ -515,12 +517,7 @@ def _course_no_longer_offered(form, data):
     typed = {field: _typed(data, field) for field in (*COURSE_FIELDS, *BASELINE_FIELDS)}
     if not any(typed.values()):
         return
-    course = (
-        f"{typed['ivig_g_per_kg'] or '?'} g/kg over {typed['ivig_days'] or '?'} days "
-        f"from {typed['course_start_date'] or '?'}"
-    )
-    if typed["baseline_scale"] or typed["baseline_score"]:
-        course += f", baseline {typed['baseline_scale']} {typed['baseline_score']}".rstrip()
+    course = _typed_course_words(typed)
     form.add_error(
         None,
         f"IVIG no longer applies with the answers as they stand, so the IVIG course typed "
@@ -667,9 +664,7 @@ def _next_course_order(user, encounter, form):
     if not form.next_course_offered:
         return None
     assessment = pathway.assess(encounter.answers)
-    return summary.next_course_preview(
-        assessment, encounter, form, summary.prescriber_name(user)
-    )
+    return summary.next_course_preview(assessment, encounter, form, summary.prescriber_name(user))
 
 
 def review_form(user, encounter_id, number=None):
@@ -679,7 +674,11 @@ def review_form(user, encounter_id, number=None):
     _require_course(encounter)
     course, form = _review_form(encounter, number)
     return Reviewing(
-        encounter, course, course.number if course else 1, form, _next_course_order(user, encounter, form)
+        encounter,
+        course,
+        course.number if course else 1,
+        form,
+        _next_course_order(user, encounter, form),
     )
 
 
@@ -731,11 +730,41 @@ def record_review(user, encounter_id, data, number=None):
         course, form = _review_form(encounter, number, data)
         if fingerprints.posted(data) != reviews_fingerprint(encounter):
             form.add_error(None, REVIEW_RECORDED_MEANWHILE)
+        _next_course_not_taken(form, data, encounter)
         order = _next_course_order(user, encounter, form)
         if form.is_valid():
             _store_review(user, encounter, course, form)
             AccessLog.record(user, encounter, AccessLog.Action.REVIEWED)
     return Reviewing(encounter, course, course.number if course else 1, form, order)
+
+
+def _next_course_not_taken(form, data, encounter):
+    """A next course typed on the review of a course that is no longer the latest (another
+    tab took the next course meanwhile) is not silently dropped: the refusal repeats what
+    was typed, since this course's form has no course fields to keep it in."""
+    if form.next_course_offered or data.get("plan") != Review.Plan.REPEAT_COURSE:
+        return
+    typed = {field: _typed(data, field) for field in (*COURSE_FIELDS, *BASELINE_FIELDS)}
+    if not any(typed.values()):
+        return
+    latest = encounter.further_courses.order_by("-number").values_list("number", flat=True)[0]
+    number = form.course.number if form.course is not encounter else 1
+    form.add_error(
+        None,
+        f"Course {latest} was recorded after this course, so the next course typed "
+        f"({_typed_course_words(typed)}) cannot be recorded with this review of course "
+        f"{number}. Record it on the review of course {latest} if it is still needed.",
+    )
+
+
+def _typed_course_words(typed):
+    course = (
+        f"{typed['ivig_g_per_kg'] or '?'} g/kg over {typed['ivig_days'] or '?'} days "
+        f"from {typed['course_start_date'] or '?'}"
+    )
+    if typed["baseline_scale"] or typed["baseline_score"]:
+        course += f", baseline {typed['baseline_scale']} {typed['baseline_score']}".rstrip()
+    return course
 
 
 def _store_review(user, encounter, course, form):
