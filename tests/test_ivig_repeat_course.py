@@ -464,3 +464,42 @@ def test_fhir_has_one_medication_request_per_course_and_reviews_based_on_theirs(
     narrative = reviews["text"]["div"]
     assert narrative.index("IVIG course 1") < narrative.index("IVIG course 2")
     json.dumps(bundle)  # plain JSON throughout
+
+
+def test_the_home_page_with_100_repeat_courses_due_stays_within_10_queries(
+    clinician, clinician_client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    encounters = Encounter.objects.bulk_create(
+        Encounter(
+            owner=clinician,
+            patient_reference=f"MRN-{number:04d}",
+            status=Encounter.Status.FINALIZED,
+            course_start_date=days_ago(40),
+            ivig_g_per_kg="2.0",
+            ivig_days=5,
+            snapshot={"reviews": []},
+        )
+        for number in range(100)
+    )
+    for encounter in encounters:
+        ordering = Review.objects.create(
+            encounter=encounter, review_date=days_ago(20), response="improved", plan="repeat_course"
+        )
+        Course.objects.create(
+            encounter=encounter,
+            number=2,
+            ordered_by=ordering,
+            ivig_g_per_kg="1.0",
+            ivig_days=2,
+            course_start_date=days_ago(15),
+            order={},
+        )
+    with CaptureQueriesContext(connection) as queries:
+        response = clinician_client.get(reverse("home"))
+    page = response.content.decode()
+    assert len(reviews_due_rows(page)) == badge_count(page) == 100
+    assert all("(course 2)" in row for row in reviews_due_rows(page))
+    assert len(queries) <= 10, [query["sql"] for query in queries]
