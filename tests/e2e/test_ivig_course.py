@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from guidance.models import Encounter
+from guidance.models import Encounter, Review
 from tests.e2e.pages import assert_accessible, choose, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -173,6 +173,11 @@ def test_a_review_takes_a_repeat_course_whose_order_shows_as_typed_and_on_the_su
     # The order follows the course as it is typed (htmx), before anything is recorded.
     expect(order).to_contain_text("70 g in 5 g vials = 1.00 g/kg")
     expect(order.locator(".order-days li")).to_have_count(2)
+    # "Preview order" refreshes the block in place and records nothing.
+    page.get_by_role("button", name="Preview order").click()
+    expect(order).to_contain_text("70 g in 5 g vials = 1.00 g/kg")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("IVIG course review")
+    assert not Review.objects.exists()
     assert_accessible(page, "review with the next course")
     page.get_by_role("button", name="Record the review").click()
 
