@@ -325,7 +325,7 @@ def order(request, encounter_id):
 @require_http_methods(["GET", "POST"])
 @clinician_required
 def review(request, encounter_id):
-    """Record a review of an IVIG course (`?course=N`; the latest without), and with it the
+    """Record a review of an IVIG course (`?course=N`; the first without), and with it the
     next course when the plan repeats the course; then back to the summary, which shows it."""
     number = encounters.course_number(request.GET.get("course"))
     if request.method == "GET":
