@@ -37,6 +37,7 @@ from guidance.content.models import (  # noqa: F401
 from guidance.encounters.models import (  # noqa: F401
     REVIEW_NOTE_MAX_LENGTH,
     AccessLog,
+    Course,
     Encounter,
     KeptEncounterManager,
     Review,

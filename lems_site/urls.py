@@ -19,6 +19,7 @@ urlpatterns = [
     path("encounters/<uuid:encounter_id>/print/", views.print_summary, name="print"),
     path("encounters/<uuid:encounter_id>/pdf/", views.summary_pdf, name="summary_pdf"),
     path("encounters/<uuid:encounter_id>/review/", views.review, name="review"),
+    path("encounters/<uuid:encounter_id>/review/order/", views.review_order, name="review_order"),
     path("encounters/<uuid:encounter_id>/discard/", views.discard, name="discard"),
     path("encounters/<uuid:encounter_id>/fhir/", views_fhir.encounter_fhir, name="encounter_fhir"),
     path("encounters/<uuid:encounter_id>/<slug:step>/", views.step, name="step"),

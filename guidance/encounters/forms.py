@@ -4,6 +4,7 @@ The labels and hints are those of `guidance.encounters.wording`; the messages he
 wrong answer right.
 """
 
+import copy
 import datetime
 import math
 
@@ -365,6 +366,129 @@ _OUTSIDE_DOSE_RANGE = (
 )
 
 
+# The course's fields, the same on the decision form (the first course) and on the review
+# form (the next course, DESIGN §5): one definition, so the labels and messages agree.
+_DOSE_FIELD = forms.DecimalField(
+    label="IVIG dose (g/kg, 1.0-2.0)",
+    required=False,
+    decimal_places=1,
+    min_value=dosing.COURSE_G_PER_KG_RANGE[0],
+    max_value=dosing.COURSE_G_PER_KG_RANGE[1],
+    widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    error_messages={
+        "invalid": "Enter the dose in g/kg as a number, e.g. 2.0.",
+        "min_value": f"The dose must be at least 1.0 g/kg. {_OUTSIDE_DOSE_RANGE}",
+        "max_value": f"The dose must be at most 2.0 g/kg. {_OUTSIDE_DOSE_RANGE}",
+        "max_decimal_places": "Give the dose to one decimal, e.g. 1.5.",
+    },
+)
+_DAYS_FIELD = forms.IntegerField(
+    label="Over how many days (2-5)",
+    required=False,
+    min_value=dosing.COURSE_DAYS_RANGE[0],
+    max_value=dosing.COURSE_DAYS_RANGE[1],
+    widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    error_messages={
+        "invalid": "Enter the number of days as a whole number from 2 to 5.",
+        "min_value": "The guideline gives the dose over 2 to 5 days: at least 2.",
+        "max_value": "The guideline gives the dose over 2 to 5 days: at most 5.",
+    },
+)
+_START_FIELD = forms.DateField(
+    label="Course starts on",
+    required=False,
+    widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    help_text="Today or within the next 60 days.",
+    error_messages={"invalid": "Enter the start date as a date, e.g. 2026-12-01."},
+)
+_BASELINE_SCALE_FIELD = forms.ChoiceField(
+    label="Baseline score for the review (optional)",
+    required=False,
+    choices=[*Encounter.BaselineScale.choices, ("", "No baseline score")],
+    widget=forms.RadioSelect,
+    error_messages={"invalid_choice": "Choose QMG, MRC sum or no baseline score."},
+)
+_BASELINE_SCORE_FIELD = forms.IntegerField(
+    label="Baseline score",
+    required=False,
+    min_value=0,
+    widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    help_text="QMG 0-39 or MRC sum 0-60, a whole number.",
+    error_messages={
+        "invalid": "Enter the baseline score as a whole number.",
+        "min_value": "A score is 0 or more.",
+    },
+)
+
+COURSE_FORM_FIELDS = {
+    "ivig_g_per_kg": _DOSE_FIELD,
+    "ivig_days": _DAYS_FIELD,
+    "course_start_date": _START_FIELD,
+    "baseline_scale": _BASELINE_SCALE_FIELD,
+    "baseline_score": _BASELINE_SCORE_FIELD,
+}
+_MISSING_COURSE_MESSAGES = {
+    "ivig_g_per_kg": "Enter the dose in g/kg: once a course is begun it needs its dose.",
+    "ivig_days": "Enter over how many days: once a course is begun it needs them.",
+    "course_start_date": "Enter the start date: once a course is begun it needs it.",
+}
+
+
+def check_course_start(start):
+    """The start of a course being prescribed: today or within the next 60 days."""
+    today = timezone.localdate()
+    if start < today:
+        raise forms.ValidationError("The course cannot start before today.")
+    if start > today + datetime.timedelta(days=COURSE_START_MAX_DAYS_AHEAD):
+        raise forms.ValidationError(
+            "The course starts within 60 days: record a later course when it is planned."
+        )
+    return start
+
+
+def _given(form, field, cleaned):
+    """Posted with a value, valid or not (an invalid value is not "left empty")."""
+    if field in form._errors:
+        return True
+    return cleaned.get(field) not in (None, "")
+
+
+def clean_course(form, cleaned):
+    """A course on `form` (decision or review): optional as a whole, every one of its three
+    fields required once any course field is given, the baseline whole or absent. Says
+    whether a course was given."""
+    if not any(_given(form, field, cleaned) for field in COURSE_FORM_FIELDS):
+        return False
+    for field, message in _MISSING_COURSE_MESSAGES.items():
+        if not _given(form, field, cleaned):
+            form.add_error(field, message)
+    _clean_baseline(form, cleaned)
+    return True
+
+
+def ignore_course(form, cleaned):
+    """No course is taken, whatever the fields hold (without JavaScript they stay on the
+    page whatever the decision or plan)."""
+    for field in COURSE_FORM_FIELDS:
+        form._errors.pop(field, None)
+        cleaned[field] = "" if field == "baseline_scale" else None
+
+
+def _clean_baseline(form, cleaned):
+    scale, score = cleaned.get("baseline_scale"), cleaned.get("baseline_score")
+    if "baseline_scale" in form._errors or "baseline_score" in form._errors:
+        return
+    if scale and score is None:
+        form.add_error("baseline_score", "Enter the baseline score on the chosen scale.")
+    elif score is not None and not scale:
+        form.add_error("baseline_scale", "Choose the scale the baseline score is on.")
+    elif scale:
+        try:
+            ivig_review.check_score(scale, score)
+        except ValueError as error:
+            form.add_error("baseline_score", str(error))
+
+
 class DecisionForm(PlainTextForm, forms.ModelForm):
     """What the clinician decided; a reason is needed unless the advice was followed.
 
@@ -373,57 +497,11 @@ class DecisionForm(PlainTextForm, forms.ModelForm):
     partly followed (with another decision the course fields are ignored, whatever they hold).
     """
 
-    ivig_g_per_kg = forms.DecimalField(
-        label="IVIG dose (g/kg, 1.0-2.0)",
-        required=False,
-        decimal_places=1,
-        min_value=dosing.COURSE_G_PER_KG_RANGE[0],
-        max_value=dosing.COURSE_G_PER_KG_RANGE[1],
-        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
-        error_messages={
-            "invalid": "Enter the dose in g/kg as a number, e.g. 2.0.",
-            "min_value": f"The dose must be at least 1.0 g/kg. {_OUTSIDE_DOSE_RANGE}",
-            "max_value": f"The dose must be at most 2.0 g/kg. {_OUTSIDE_DOSE_RANGE}",
-            "max_decimal_places": "Give the dose to one decimal, e.g. 1.5.",
-        },
-    )
-    ivig_days = forms.IntegerField(
-        label="Over how many days (2-5)",
-        required=False,
-        min_value=dosing.COURSE_DAYS_RANGE[0],
-        max_value=dosing.COURSE_DAYS_RANGE[1],
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        error_messages={
-            "invalid": "Enter the number of days as a whole number from 2 to 5.",
-            "min_value": "The guideline gives the dose over 2 to 5 days: at least 2.",
-            "max_value": "The guideline gives the dose over 2 to 5 days: at most 5.",
-        },
-    )
-    course_start_date = forms.DateField(
-        label="Course starts on",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Today or within the next 60 days.",
-        error_messages={"invalid": "Enter the start date as a date, e.g. 2026-12-01."},
-    )
-    baseline_scale = forms.ChoiceField(
-        label="Baseline score for the review (optional)",
-        required=False,
-        choices=[*Encounter.BaselineScale.choices, ("", "No baseline score")],
-        widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose QMG, MRC sum or no baseline score."},
-    )
-    baseline_score = forms.IntegerField(
-        label="Baseline score",
-        required=False,
-        min_value=0,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-        help_text="QMG 0-39 or MRC sum 0-60, a whole number.",
-        error_messages={
-            "invalid": "Enter the baseline score as a whole number.",
-            "min_value": "A score is 0 or more.",
-        },
-    )
+    ivig_g_per_kg = COURSE_FORM_FIELDS["ivig_g_per_kg"]
+    ivig_days = COURSE_FORM_FIELDS["ivig_days"]
+    course_start_date = COURSE_FORM_FIELDS["course_start_date"]
+    baseline_scale = COURSE_FORM_FIELDS["baseline_scale"]
+    baseline_score = COURSE_FORM_FIELDS["baseline_score"]
 
     class Meta:
         model = Encounter
@@ -484,16 +562,7 @@ class DecisionForm(PlainTextForm, forms.ModelForm):
 
     def clean_course_start_date(self):
         start = self.cleaned_data.get("course_start_date")
-        if start is None:
-            return start
-        today = timezone.localdate()
-        if start < today:
-            raise forms.ValidationError("The course cannot start before today.")
-        if start > today + datetime.timedelta(days=COURSE_START_MAX_DAYS_AHEAD):
-            raise forms.ValidationError(
-                "The course starts within 60 days: record a later course when it is planned."
-            )
-        return start
+        return start if start is None else check_course_start(start)
 
     def clean(self):
         cleaned = super().clean()
@@ -510,52 +579,22 @@ class DecisionForm(PlainTextForm, forms.ModelForm):
         return cleaned
 
     def _clean_course(self, cleaned, decision):
-        course_fields = (*COURSE_FIELDS, *BASELINE_FIELDS)
         if decision not in DECISIONS_WITH_COURSE:
-            # Not given as advised: no course is recorded, whatever the fields hold (without
-            # JavaScript they stay on the page whatever the decision).
-            for field in course_fields:
-                self._errors.pop(field, None)
-                cleaned[field] = "" if field == "baseline_scale" else None
+            ignore_course(self, cleaned)  # not given as advised: no course is recorded
             return
-        posted = [field for field in course_fields if self._given(field, cleaned)]
-        if not posted:
-            return
-        missing_messages = {
-            "ivig_g_per_kg": "Enter the dose in g/kg: once a course is begun it needs its dose.",
-            "ivig_days": "Enter over how many days: once a course is begun it needs them.",
-            "course_start_date": "Enter the start date: once a course is begun it needs it.",
-        }
-        for field, message in missing_messages.items():
-            if not self._given(field, cleaned):
-                self.add_error(field, message)
-        self._clean_baseline(cleaned)
-
-    def _given(self, field, cleaned):
-        """Posted with a value, valid or not (an invalid value is not "left empty")."""
-        if field in self._errors:
-            return True
-        return cleaned.get(field) not in (None, "")
-
-    def _clean_baseline(self, cleaned):
-        scale, score = cleaned.get("baseline_scale"), cleaned.get("baseline_score")
-        if "baseline_scale" in self._errors or "baseline_score" in self._errors:
-            return
-        if scale and score is None:
-            self.add_error("baseline_score", "Enter the baseline score on the chosen scale.")
-        elif score is not None and not scale:
-            self.add_error("baseline_scale", "Choose the scale the baseline score is on.")
-        elif scale:
-            try:
-                ivig_review.check_score(scale, score)
-            except ValueError as error:
-                self.add_error("baseline_score", str(error))
+        clean_course(self, cleaned)
 
 
 class ReviewForm(PlainTextForm, forms.ModelForm):
-    """A review of the encounter's IVIG course: its date within the course start and today,
-    the score on the baseline's scale (asked, and required, only when a baseline was
-    recorded), adverse events, the clinician's judgment of the response, the plan, a note."""
+    """A review of one IVIG course of the encounter: its date within the course start and
+    today, the score on the baseline's scale (asked, and required, only when a baseline was
+    recorded), adverse events, the clinician's judgment of the response, the plan, a note.
+
+    On the latest course's review (`next_course_offered`) it also takes the next course
+    when the plan repeats the course: the decision form's course fields, with their
+    messages (`COURSE_FORM_FIELDS`, `clean_course`); optional, so a repeat without them
+    records no further course. With another plan the course fields are ignored.
+    """
 
     review_date = forms.DateField(
         label="Date of the review",
@@ -613,13 +652,16 @@ class ReviewForm(PlainTextForm, forms.ModelForm):
             },
         }
 
-    def __init__(self, *args, encounter, **kwargs):
+    def __init__(self, *args, encounter, course=None, next_course_offered=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.encounter = encounter
+        # The course reviewed: the encounter itself for the first, else a `Course`; both
+        # hold `course_start_date`, `baseline_scale` and `baseline_score`.
+        self.course = course or encounter
         self.fields["response"].choices = Review.Response.choices
         self.fields["plan"].choices = Review.Plan.choices
-        if encounter.baseline_scale:
-            scale = ivig_review.SCALES[encounter.baseline_scale]
+        if self.course.baseline_scale:
+            scale = ivig_review.SCALES[self.course.baseline_scale]
             better = "higher" if scale.higher_is_better else "lower"
             self.fields[
                 "score"
@@ -628,7 +670,7 @@ class ReviewForm(PlainTextForm, forms.ModelForm):
             )
             self.fields[
                 "score"
-            ].help_text = f"The baseline was {scale.name} {encounter.baseline_score}."
+            ].help_text = f"The baseline was {scale.name} {self.course.baseline_score}."
             self.fields["score"].required = True
             self.fields["score"].error_messages["required"] = (
                 f"Enter the {scale.name} score: the course has a {scale.name} baseline to "
@@ -636,10 +678,26 @@ class ReviewForm(PlainTextForm, forms.ModelForm):
             )
         else:
             del self.fields["score"]  # no baseline: nothing to compare a score with
+        self.next_course_offered = next_course_offered
+        if next_course_offered:
+            for name, field in COURSE_FORM_FIELDS.items():
+                self.fields[name] = copy.deepcopy(field)
+
+    @property
+    def course_fields(self):
+        return [field for field in self if field.name in COURSE_FORM_FIELDS]
+
+    @property
+    def review_fields(self):
+        return [field for field in self if field.name not in COURSE_FORM_FIELDS]
+
+    def clean_course_start_date(self):
+        start = self.cleaned_data.get("course_start_date")
+        return start if start is None else check_course_start(start)
 
     def clean_review_date(self):
         review_date = self.cleaned_data["review_date"]
-        start = self.encounter.course_start_date
+        start = self.course.course_start_date
         if review_date < start:
             raise forms.ValidationError(
                 f"The review cannot be before the course started ({start.isoformat()})."
@@ -652,7 +710,7 @@ class ReviewForm(PlainTextForm, forms.ModelForm):
         score = self.cleaned_data.get("score")
         if score is not None:
             try:
-                ivig_review.check_score(self.encounter.baseline_scale, score)
+                ivig_review.check_score(self.course.baseline_scale, score)
             except ValueError as error:
                 raise forms.ValidationError(str(error)) from None
         return score
@@ -670,6 +728,14 @@ class ReviewForm(PlainTextForm, forms.ModelForm):
                 self.add_error("note", "Say what the other adverse event was.")
             elif cleaned.get("plan") == Review.Plan.OTHER:
                 self.add_error("note", "Say what the other plan is.")
+        self.next_course = None
+        if self.next_course_offered:
+            if cleaned.get("plan") != Review.Plan.REPEAT_COURSE:
+                ignore_course(self, cleaned)
+            elif clean_course(self, cleaned) and not any(
+                field in self._errors for field in COURSE_FORM_FIELDS
+            ):
+                self.next_course = {field: cleaned[field] for field in COURSE_FORM_FIELDS}
         return cleaned
 
 

@@ -139,6 +139,10 @@ class Review(models.Model):
         OTHER = "other", "Other (say which in the note)"
 
     encounter = models.ForeignKey(Encounter, on_delete=models.PROTECT, related_name="reviews")
+    # The course reviewed: None for the first course (the one recorded with the decision).
+    course = models.ForeignKey(
+        "Course", on_delete=models.PROTECT, null=True, blank=True, related_name="reviews"
+    )
     review_date = models.DateField()
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     adverse_events = models.JSONField(default=list, blank=True)
@@ -183,6 +187,49 @@ class Review(models.Model):
         # The constraints restate the fields' choices, which `clean_fields` already checks
         # without a query; the database still enforces them on every write.
         return None
+
+
+class Course(models.Model):
+    """A further IVIG course, taken by a review whose plan repeats the course (DESIGN §5):
+    course 2, 3, ... of its encounter (course 1 is the one recorded with the decision, on
+    the encounter itself). It has its own order, as shown on the review form and stored
+    here, its own review window and its own reviews. Append-only, like its reviews."""
+
+    encounter = models.ForeignKey(
+        Encounter, on_delete=models.PROTECT, related_name="further_courses"
+    )
+    number = models.PositiveSmallIntegerField()
+    ordered_by = models.OneToOneField(Review, on_delete=models.PROTECT, related_name="next_course")
+    # The same names as the first course's fields on `Encounter`: the same form fields fill
+    # them, and what reads a course reads either.
+    ivig_g_per_kg = models.DecimalField(max_digits=2, decimal_places=1)
+    ivig_days = models.PositiveSmallIntegerField()
+    course_start_date = models.DateField()
+    baseline_scale = models.CharField(
+        max_length=10, choices=Encounter.BaselineScale.choices, blank=True
+    )
+    baseline_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    order = models.JSONField(help_text="The order as the review form showed it.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["encounter", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["encounter", "number"], name="course_number_unique"),
+            models.CheckConstraint(condition=models.Q(number__gte=2), name="course_number_from_2"),
+        ]
+        indexes = [models.Index(fields=["course_start_date"], name="course_start")]
+
+    def __str__(self):
+        return f"Course {self.number} of {self.encounter_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValueError("A course is not changed once recorded.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("A course is not deleted: it is part of the record.")
 
 
 class AccessLog(models.Model):

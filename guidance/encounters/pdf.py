@@ -10,6 +10,8 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from guidance.encounters.summary import courses_shown
+
 
 class PdfUnavailable(Exception):
     """This server cannot make PDFs (WeasyPrint or its system libraries are missing)."""
@@ -34,6 +36,7 @@ def summary_html(request, encounter, summary) -> str:
     context = {
         "encounter": encounter,
         "summary": summary,
+        "courses": courses_shown(summary),
         "printed_at": timezone.now(),
         "pdf": True,
         "print_css": Path(finders.find("css/print.css")).read_text(encoding="utf-8"),

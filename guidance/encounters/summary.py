@@ -33,6 +33,7 @@ from guidance.encounters.wording import (
     PLAN_NAMES,
     PLAN_TREATMENTS,
     PREDNISONE_FOR_REFERENCE,
+    REVIEW_ORDER_MESSAGES,
     REVIEW_TIMING_NAMES,
     STEP_TITLES,
     answer_label,
@@ -40,6 +41,7 @@ from guidance.encounters.wording import (
     format_number,
     ivig_course_sentence,
     ivig_needs_line,
+    next_course_words,
     priority_reasons,
     score_change_words,
     screen_due_line,
@@ -414,16 +416,21 @@ def course_lines(encounter, assessment, prescriber=None):
         encounter.course_start_date,
         prescriber_name(prescriber or encounter.owner),
     )
-    window = ivig_review.review_window(encounter.course_start_date)
+    return {**course, **_window_and_baseline(encounter)}
+
+
+def _window_and_baseline(course):
+    """The review window and baseline of `course` (the encounter for the first course, or a
+    further `Course`: both hold the start date and baseline under the same names)."""
+    window = ivig_review.review_window(course.course_start_date)
     baseline = None
-    if encounter.baseline_scale:
+    if course.baseline_scale:
         baseline = {
-            "scale": encounter.baseline_scale,
-            "score": encounter.baseline_score,
-            "text": baseline_words(encounter.baseline_scale, encounter.baseline_score),
+            "scale": course.baseline_scale,
+            "score": course.baseline_score,
+            "text": baseline_words(course.baseline_scale, course.baseline_score),
         }
     return {
-        **course,
         "review_due_from": window.due_from.isoformat(),
         "review_due_until": window.due_until.isoformat(),
         "decide_before": window.decide_before.isoformat(),
@@ -431,17 +438,89 @@ def course_lines(encounter, assessment, prescriber=None):
     }
 
 
-def review_lines(encounter, review):
-    """One review of the course as the summary, print and PDF show it. The pitfalls it
-    makes high priority are quoted from the encounter's snapshot: the statements as they
-    were shown when the course was prescribed."""
-    start = encounter.course_start_date
+def next_course_order(assessment, encounter, next_course, prescriber):
+    """The order of a further course (`next_course`: the review form's cleaned course
+    fields), on the dose basis recorded with the decision, prescribed by `prescriber`."""
+    return order_lines(
+        assessment,
+        encounter.dose_basis,
+        next_course["ivig_g_per_kg"],
+        next_course["ivig_days"],
+        next_course["course_start_date"],
+        prescriber,
+    )
+
+
+def next_course_preview(assessment, encounter, form, prescriber):
+    """The order block of the next course as the review form stands (posted or not):
+    {"order": the order or None, "message": what is missing when there is none}, as
+    `order_preview` gives it on the decision form."""
+    if form is None or not form.is_bound:
+        return {"order": None, "message": REVIEW_ORDER_MESSAGES["empty"]}
+    if form.data.get("plan") != Review.Plan.REPEAT_COURSE:
+        return {"order": None, "message": REVIEW_ORDER_MESSAGES["plan"]}
+    if any(field in form.errors for field in ("ivig_g_per_kg", "ivig_days", "course_start_date")):
+        return {"order": None, "message": ORDER_MESSAGES["errors"]}
+    next_course = getattr(form, "next_course", None)
+    if next_course is None:
+        return {"order": None, "message": REVIEW_ORDER_MESSAGES["empty"]}
+    return {
+        "order": next_course_order(assessment, encounter, next_course, prescriber),
+        "message": "",
+    }
+
+
+def further_course_lines(course):
+    """A further course (a `Course`) as the summary, print, PDF and FHIR read it: its order
+    as stored when the review took it, its number, window, baseline and (so far) no review."""
+    return {
+        **course.order,
+        **_window_and_baseline(course),
+        "number": course.number,
+        "ordered_on": course.ordered_by.review_date.isoformat(),
+        "reviews": [],
+    }
+
+
+def courses_shown(snapshot):
+    """Every course of a snapshot in order, each {"number", "course", "reviews", "several"
+    (whether there is more than one)}: the first
+    (recorded with the decision; none without a course), then the further ones."""
+    if not snapshot or not snapshot.get("course"):
+        return []
+    further = snapshot.get("courses", [])
+    several = bool(further)
+    return [
+        {
+            "number": 1,
+            "course": snapshot["course"],
+            "reviews": snapshot.get("reviews", []),
+            "several": several,
+        },
+        *(
+            {
+                "number": course["number"],
+                "course": course,
+                "reviews": course["reviews"],
+                "several": several,
+            }
+            for course in further
+        ),
+    ]
+
+
+def review_lines(encounter, review, course=None, next_course=None):
+    """One review of a course (`course`: the encounter for the first, else a `Course`) as
+    the summary, print and PDF show it, with the further course it took (`next_course`, a
+    `Course`) when its plan repeats the course. The pitfalls it makes high priority are
+    quoted from the encounter's snapshot: the statements as they were shown when the first
+    course was prescribed."""
+    course = course or encounter
+    start = course.course_start_date
     change = None
-    if encounter.baseline_scale and review.score is not None:
+    if course.baseline_scale and review.score is not None:
         change = score_change_words(
-            ivig_review.score_change(
-                encounter.baseline_scale, encounter.baseline_score, review.score
-            )
+            ivig_review.score_change(course.baseline_scale, course.baseline_score, review.score)
         )
     adverse = [ADVERSE_EVENT_NAMES[event] for event in review.adverse_events]
     pitfalls = []
@@ -466,6 +545,7 @@ def review_lines(encounter, review):
         "adverse_events": adverse,
         "response": review.get_response_display(),
         "plan": PLAN_NAMES[review.plan],
+        "next_course": next_course_words(review.plan, next_course),
         "note": review.note,
         "pitfalls": pitfalls,
     }

@@ -26,7 +26,7 @@ from guidance.encounters import workflow as encounters
 from guidance.encounters.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
 from guidance.encounters.models import AccessLog
 from guidance.encounters.pdf import PdfUnavailable, pdf_from_html, summary_html
-from guidance.encounters.summary import panel_statements, tumour_risk_summary
+from guidance.encounters.summary import courses_shown, panel_statements, tumour_risk_summary
 from guidance.encounters.wording import STEP_TITLES
 from guidance.encounters.workflow import EncounterError, is_clinician
 from guidance.engine import pathway
@@ -184,11 +184,23 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         "complete": assessment is None or assessment.complete,
         "form": form,
         "decision_html": _decision_html(form),
-        "awaited_review": encounters.awaited_review(encounter),
+        "courses": _courses_with_state(encounter),
         "continue_url": _page_url(encounter, assessment.next_step()) if assessment else None,
         "order_preview": order,
     }
     return render(request, _partial_or_page(request, "guidance/summary.html"), context)
+
+
+def _courses_with_state(encounter):
+    """A finalized encounter's courses as the summary shows them, each with its state while
+    it awaits its review (`awaited`)."""
+    if not encounter.is_finalized:
+        return []
+    awaited = encounters.awaited_reviews(encounter)
+    return [
+        {**shown, "awaited": awaited.get(shown["number"])}
+        for shown in encounters.courses_shown(encounter)
+    ]
 
 
 @require_GET
@@ -313,25 +325,56 @@ def order(request, encounter_id):
 @require_http_methods(["GET", "POST"])
 @clinician_required
 def review(request, encounter_id):
-    """Record a review of the IVIG course; then back to the summary, which shows it."""
+    """Record a review of an IVIG course (`?course=N`; the first without), and with it the
+    next course when the plan repeats the course; then back to the summary, which shows it."""
+    number = encounters.course_number(request.GET.get("course"))
     if request.method == "GET":
-        encounter, form = encounters.review_form(request.user, encounter_id)
+        reviewing = encounters.review_form(request.user, encounter_id, number)
     else:
-        encounter, form = encounters.record_review(request.user, encounter_id, request.POST)
-        if form.is_valid():
-            url = reverse("summary", args=[encounter.pk])
+        reviewing = encounters.record_review(request.user, encounter_id, request.POST, number)
+        if reviewing.form.is_valid():
+            url = reverse("summary", args=[reviewing.encounter.pk])
             if not request.htmx:
                 return redirect(url)
-            return push_url(_render_summary(request, encounter), url)
+            return push_url(_render_summary(request, reviewing.encounter), url)
+    return _render_review(request, reviewing)
+
+
+def _render_review(request, reviewing):
+    encounter = reviewing.encounter
+    shown = reviewing.shown_course
     context = {
         "encounter": encounter,
-        "form": form,
-        "course": encounter.snapshot["course"],
-        "reviews": encounter.snapshot.get("reviews", []),
+        "form": reviewing.form,
+        "number": reviewing.number,
+        "course": shown["course"],
+        "reviews": shown["reviews"],
+        "several_courses": len(encounters.courses_shown(encounter)) > 1,
+        "review_url": encounters.review_url(encounter, reviewing.number),
+        "order_url": _with_course(reverse("review_order", args=[encounter.pk]), reviewing),
+        "order_preview": reviewing.order,
         "shown_fingerprint": encounters.reviews_fingerprint(encounter),
-        "awaited_review": encounters.awaited_review(encounter),
+        "awaited_review": encounters.awaited_review(encounter, number=reviewing.number),
     }
     return render(request, _partial_or_page(request, "guidance/review.html"), context)
+
+
+def _with_course(url, reviewing):
+    return url if reviewing.number == 1 else f"{url}?course={reviewing.number}"
+
+
+@require_POST
+@clinician_required
+def review_order(request, encounter_id):
+    """The next course's order as the review form's course stands, before the review is
+    recorded: with htmx the order block alone; without JavaScript ("Preview order") the
+    review page, with the block filled and everything typed kept. Nothing is stored."""
+    number = encounters.course_number(request.GET.get("course"))
+    reviewing = encounters.preview_next_course(request.user, encounter_id, request.POST, number)
+    if request.htmx:
+        context = {**reviewing.order, "layout": "summary"}
+        return render(request, "guidance/partials/_ivig_order.html", context)
+    return _render_review(request, reviewing)
 
 
 @require_http_methods(["GET", "POST"])
@@ -355,7 +398,12 @@ def print_summary(request, encounter_id):
     encounter = encounters.get_for_owner(request.user, encounter_id)
     summary = encounters.shown_summary(encounter)
     AccessLog.record(request.user, encounter, AccessLog.Action.PRINTED)
-    context = {"encounter": encounter, "summary": summary, "printed_at": timezone.now()}
+    context = {
+        "encounter": encounter,
+        "summary": summary,
+        "courses": courses_shown(summary),
+        "printed_at": timezone.now(),
+    }
     return render(request, "guidance/print.html", context)
 
 

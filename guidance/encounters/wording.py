@@ -405,6 +405,27 @@ PLAN_NAMES = {
 
 # A course awaiting its review, on the worklist, the summary and the review page; and a
 # recorded review's timing against its course's window (DESIGN §5 "The IVIG course review").
+# The order block of the next course on the review form (DESIGN §5), when there is no order.
+REVIEW_ORDER_MESSAGES = {
+    "plan": "A further IVIG course is recorded with the plan “Repeat the IVIG course”: "
+    "choose it to enter the next course and see its order.",
+    "empty": "Enter the next course's dose in g/kg, number of days and start date: its "
+    "order, day by day, shows here. Without them the review records no further course.",
+}
+NO_FURTHER_COURSE = "No further course recorded"
+
+
+def next_course_words(plan, next_course):
+    """What a review says of the course after it: with the plan "repeat the course", the
+    further course it took (a `Course`, e.g. "Course 2, from 2026-12-10"), or that none was
+    recorded; nothing with another plan."""
+    if plan != "repeat_course":
+        return ""
+    if next_course is None:
+        return NO_FURTHER_COURSE
+    return f"Course {next_course.number}, from {next_course.course_start_date.isoformat()}"
+
+
 REVIEW_STATE_NAMES = {
     "upcoming": "Upcoming",
     "due": "Due",

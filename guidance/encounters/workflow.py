@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Cast
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +31,7 @@ from guidance.encounters.forms import (
     DecisionForm,
     ReviewForm,
 )
-from guidance.encounters.models import AccessLog, Encounter, Review
+from guidance.encounters.models import AccessLog, Course, Encounter, Review
 from guidance.encounters.wording import REVIEW_STATE_NAMES, STEP_TITLES
 from guidance.engine import fingerprints, ivig_review, pathway, tumour_risk
 
@@ -154,30 +155,35 @@ def search(user, reference="", status=""):
     if reference:
         found = found.filter(patient_reference__icontains=reference)
     if status == REVIEW_DUE:
-        due = _awaiting_review(
-            found.filter(course_start_date__lte=ivig_review.due_on_or_before(timezone.localdate()))
+        # Any of the encounter's courses due or overdue; listed by the first course's start.
+        due_by = ivig_review.due_on_or_before(timezone.localdate())
+        due = _awaiting_review(found.filter(course_start_date__lte=due_by))
+        further = _further_awaiting_review(
+            Course.objects.filter(encounter__in=found, course_start_date__lte=due_by).only(
+                "id", "encounter_id", "course_start_date"
+            )
         )
-        found = found.filter(pk__in=[encounter.pk for encounter in due])
+        due_ids = {encounter.pk for encounter in due} | {course.encounter_id for course in further}
+        found = found.filter(pk__in=due_ids)
         found = found.order_by("course_start_date", "pk")
     elif status:
         found = found.filter(status=status)
     return found
 
 
-def _awaiting_review(encounters):
-    """Of `encounters`, those finalized with an IVIG course still awaiting its review (no
-    review yet, or only early ones: `ivig_review.awaits_review`), as a list by course start,
-    in one query. The query already leaves out the courses a review settled (on or after
-    day 14, or stopping IVIG), so a clinician's many reviewed courses are not read for the
-    navigation's count on every page; the rule itself decides what is left."""
-    reviews = Review.objects.filter(encounter=OuterRef("pk"))
+def _unsettled(courses, reviews):
+    """`courses` (encounters, for their first course, or further `Course` rows: both hold
+    `course_start_date`) less those a review settled (on or after day 14, or stopping IVIG),
+    each with its `latest_review` date and whether a review `stopped` IVIG, for
+    `ivig_review.awaits_review` to decide; `reviews` are the reviews of the course at
+    `OuterRef("pk")`. The query leaves the settled courses out, so a clinician's many
+    reviewed courses are not read for the navigation's count on every page."""
     window_opens = Cast(
         OuterRef("course_start_date") + datetime.timedelta(days=ivig_review.DUE_FROM_DAY),
         models.DateField(),
     )
-    with_course = (
-        encounters.filter(status=Encounter.Status.FINALIZED, course_start_date__isnull=False)
-        .exclude(Exists(reviews.filter(review_date__gte=window_opens)))
+    return (
+        courses.exclude(Exists(reviews.filter(review_date__gte=window_opens)))
         .exclude(Exists(reviews.filter(plan=ivig_review.STOP_PLAN)))
         .annotate(
             latest_review=Subquery(
@@ -186,15 +192,85 @@ def _awaiting_review(encounters):
             ),
             stopped=Exists(reviews.filter(plan=ivig_review.STOP_PLAN)),
         )
-        .order_by("course_start_date", "pk")
     )
+
+
+def _awaits(course):
+    return ivig_review.awaits_review(course.course_start_date, course.latest_review, course.stopped)
+
+
+def _unsettled_first_courses(encounters):
+    return _unsettled(
+        encounters.filter(status=Encounter.Status.FINALIZED, course_start_date__isnull=False),
+        Review.objects.filter(encounter=OuterRef("pk"), course__isnull=True),
+    )
+
+
+def _unsettled_further_courses(courses):
+    return _unsettled(courses, Review.objects.filter(course=OuterRef("pk")))
+
+
+def _awaiting_review(encounters):
+    """Of `encounters`, those finalized whose first IVIG course (the one recorded with the
+    decision) still awaits its review (no review yet, or only early ones), by course start,
+    in one query."""
     return [
         encounter
-        for encounter in with_course
-        if ivig_review.awaits_review(
-            encounter.course_start_date, encounter.latest_review, encounter.stopped
-        )
+        for encounter in _unsettled_first_courses(encounters).order_by("course_start_date", "pk")
+        if _awaits(encounter)
     ]
+
+
+def _further_awaiting_review(courses):
+    """Of further `courses`, those awaiting their review, in one query."""
+    return [course for course in _unsettled_further_courses(courses) if _awaits(course)]
+
+
+@dataclass(frozen=True)
+class AwaitingCourse:
+    """One course awaiting its review, first or further, as one row of the query."""
+
+    encounter_id: object
+    patient_reference: str
+    number: int
+    course_start_date: datetime.date
+    latest_review: datetime.date | None
+    stopped: bool
+
+
+_AWAITING_COLUMNS = ("number", "course_start_date", "latest_review", "stopped")
+
+
+def _my_awaiting_courses(user, encounter=None):
+    """Every course of mine (of `encounter` only, when given) awaiting its review, first and
+    further ones alike, by course start (then encounter and number), in one query: the
+    worklist, the navigation's count and the summary read the same rows."""
+    encounters = Encounter.objects.filter(owner=user)
+    courses = Course.objects.filter(encounter__owner=user, encounter__discarded_at__isnull=True)
+    if encounter is not None:
+        encounters = encounters.filter(pk=encounter.pk)
+        courses = courses.filter(encounter=encounter)
+    first = (
+        _unsettled_first_courses(encounters)
+        .annotate(
+            course_encounter=F("pk"),
+            reference=F("patient_reference"),
+            number=Value(1, output_field=models.PositiveSmallIntegerField()),
+        )
+        .values_list("course_encounter", "reference", *_AWAITING_COLUMNS)
+        .order_by()
+    )
+    further = (
+        _unsettled_further_courses(courses)
+        .annotate(course_encounter=F("encounter_id"), reference=F("encounter__patient_reference"))
+        .values_list("course_encounter", "reference", *_AWAITING_COLUMNS)
+        .order_by()
+    )
+    rows = first.union(further, all=True).order_by(
+        "course_start_date", "course_encounter", "number"
+    )
+    courses = (AwaitingCourse(*row) for row in rows)
+    return [course for course in courses if _awaits(course)]
 
 
 @dataclass(frozen=True)
@@ -204,44 +280,64 @@ class ReviewDue:
     encounter: Encounter
     window: ivig_review.ReviewWindow
     state: str  # upcoming, due, overdue or late
+    number: int = 1  # the course's number: 1 for the one recorded with the decision
 
     @property
     def state_words(self):
         return REVIEW_STATE_NAMES[self.state]
 
+    @property
+    def review_url(self):
+        return review_url(self.encounter, self.number)
+
+
+def review_url(encounter, number=1):
+    """The review page of course `number` of `encounter` (the first course's has no query)."""
+    url = reverse("review", args=[encounter.pk])
+    return url if number == 1 else f"{url}?course={number}"
+
 
 def reviews_due(user, today: datetime.date | None = None):
-    """My courses awaiting their review, by due date (one query): the home page's worklist,
-    each with its state (upcoming, due, overdue or late)."""
+    """My courses awaiting their review, first and further ones each on its own, by due
+    date (one query): the home page's worklist, each with its state (upcoming, due,
+    overdue or late)."""
     today = today or timezone.localdate()
-    awaiting = Encounter.objects.filter(owner=user).only(
-        "id", "patient_reference", "course_start_date", "status"
-    )
     due = []
-    for encounter in _awaiting_review(awaiting):
-        window = ivig_review.review_window(encounter.course_start_date)
-        due.append(ReviewDue(encounter, window, window.state(today)))
+    for course in _my_awaiting_courses(user):
+        # The encounter as far as the worklist reads it: its id and patient reference.
+        encounter = Encounter(
+            id=course.encounter_id,
+            patient_reference=course.patient_reference,
+            status=Encounter.Status.FINALIZED,
+        )
+        window = ivig_review.review_window(course.course_start_date)
+        due.append(ReviewDue(encounter, window, window.state(today), course.number))
     return due
 
 
 def reviews_due_count(user):
     """How many courses the worklist of `reviews_due` lists: the navigation's count."""
-    awaiting = Encounter.objects.filter(owner=user).only("id", "course_start_date")
-    return len(_awaiting_review(awaiting))
+    return len(_my_awaiting_courses(user))
 
 
-def awaited_review(encounter, today: datetime.date | None = None):
-    """My finalized encounter's course as the worklist shows it (a `ReviewDue`) while it
-    awaits its review, for the summary and the review page; None when it has no course or
-    its review is recorded."""
+def awaited_reviews(encounter, today: datetime.date | None = None):
+    """Each course of my finalized encounter that awaits its review, by course number, as
+    the worklist shows it (a `ReviewDue`), in one query: for the summary and the review
+    page. A course not listed has no review awaited."""
     if not encounter.is_finalized or encounter.course_start_date is None:
-        return None
-    if not _awaiting_review(
-        Encounter.objects.filter(pk=encounter.pk).only("id", "course_start_date")
-    ):
-        return None
-    window = ivig_review.review_window(encounter.course_start_date)
-    return ReviewDue(encounter, window, window.state(today or timezone.localdate()))
+        return {}
+    today = today or timezone.localdate()
+    awaited = {}
+    for course in _my_awaiting_courses(encounter.owner_id, encounter):
+        window = ivig_review.review_window(course.course_start_date)
+        awaited[course.number] = ReviewDue(encounter, window, window.state(today), course.number)
+    return awaited
+
+
+def awaited_review(encounter, today: datetime.date | None = None, number=1):
+    """Course `number` of my finalized encounter as the worklist shows it (a `ReviewDue`)
+    while it awaits its review; None when there is no course or its review is recorded."""
+    return awaited_reviews(encounter, today).get(number)
 
 
 def create(user):
@@ -422,12 +518,7 @@ def _course_no_longer_offered(form, data):
     typed = {field: _typed(data, field) for field in (*COURSE_FIELDS, *BASELINE_FIELDS)}
     if not any(typed.values()):
         return
-    course = (
-        f"{typed['ivig_g_per_kg'] or '?'} g/kg over {typed['ivig_days'] or '?'} days "
-        f"from {typed['course_start_date'] or '?'}"
-    )
-    if typed["baseline_scale"] or typed["baseline_score"]:
-        course += f", baseline {typed['baseline_scale']} {typed['baseline_score']}".rstrip()
+    course = _typed_course_words(typed)
     form.add_error(
         None,
         f"IVIG no longer applies with the answers as they stand, so the IVIG course typed "
@@ -512,17 +603,108 @@ def _require_course(encounter):
         )
 
 
-def review_form(user, encounter_id):
-    """The empty review form of my finalized encounter with a course (409 otherwise)."""
+@dataclass(frozen=True)
+class Reviewing:
+    """A review page: the encounter, the course reviewed (None for the first, else a
+    `Course`) and its number, the form, and the next course's order block (on the latest
+    course's review only; else None)."""
+
+    encounter: Encounter
+    course: Course | None
+    number: int
+    form: ReviewForm
+    order: dict | None
+
+    @property
+    def shown_course(self):
+        """The course reviewed as the snapshot holds it, with its reviews."""
+        return courses_shown(self.encounter)[self.number - 1]
+
+
+def courses_shown(encounter):
+    return summary.courses_shown(encounter.snapshot)
+
+
+def _reviewed_course(encounter, number):
+    """(the `Course` reviewed, or None for the first; whether it is the latest course), for
+    course `number` (the first when None: the review address without `?course=`, as a page
+    shown before a further course existed posts it). An unknown number is 404."""
+    further = []
+    if encounter.snapshot.get("courses"):  # no query while there is only the first course
+        further = list(encounter.further_courses.select_related("ordered_by"))
+    latest = further[-1].number if further else 1
+    if number in (None, 1):
+        return None, latest == 1
+    course = next((course for course in further if course.number == number), None)
+    if course is None:
+        raise Http404("No such course.")
+    return course, number == latest
+
+
+def course_number(value):
+    """The course number asked in the address (`?course=2`), or None (the first course); a
+    value that is no number is 404."""
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise Http404("No such course.") from None
+    if number < 1:
+        raise Http404("No such course.")
+    return number
+
+
+def _review_form(encounter, number, data=None):
+    course, latest = _reviewed_course(encounter, number)
+    form = ReviewForm(data, encounter=encounter, course=course, next_course_offered=latest)
+    return course, form
+
+
+def _next_course_order(user, encounter, form):
+    if not form.next_course_offered:
+        return None
+    assessment = pathway.assess(encounter.answers)
+    return summary.next_course_preview(assessment, encounter, form, summary.prescriber_name(user))
+
+
+def review_form(user, encounter_id, number=None):
+    """The empty review form of course `number` (the first when None) of my finalized
+    encounter with a course (409 otherwise)."""
     encounter = get_for_owner(user, encounter_id)
     _require_course(encounter)
-    return encounter, ReviewForm(encounter=encounter)
+    course, form = _review_form(encounter, number)
+    return Reviewing(
+        encounter,
+        course,
+        course.number if course else 1,
+        form,
+        _next_course_order(user, encounter, form),
+    )
+
+
+def preview_next_course(user, encounter_id, data, number=None):
+    """The order the review form's next course gives, before the review is recorded
+    (nothing is stored): the form with the course's errors only."""
+    encounter = get_for_owner(user, encounter_id)
+    _require_course(encounter)
+    course, form = _review_form(encounter, number, data)
+    form.is_valid()
+    for field in list(form.errors):
+        if field not in (*COURSE_FIELDS, *BASELINE_FIELDS):
+            del form.errors[field]
+    if not form.next_course_offered:
+        raise Http404("Only the latest course takes the next one.")
+    order = _next_course_order(user, encounter, form)
+    return Reviewing(encounter, course, course.number if course else 1, form, order)
 
 
 def reviews_fingerprint(encounter):
-    """The reviews a review page showed as recorded so far: the review form posts it, and a
-    review recorded in between (in another tab) refuses the one written without seeing it."""
-    return fingerprints.of(encounter.snapshot.get("reviews", []))
+    """The reviews a review page showed as recorded so far, of every course: the review
+    form posts it, and a review recorded in between (in another tab), or a further course
+    it took, refuses the one written without seeing it."""
+    reviews = [review for shown in courses_shown(encounter) for review in shown["reviews"]]
+    return fingerprints.of(reviews)
 
 
 REVIEW_RECORDED_MEANWHILE = (
@@ -532,29 +714,90 @@ REVIEW_RECORDED_MEANWHILE = (
 )
 
 
-def record_review(user, encounter_id, data):
-    """Validate and append a review of the course; returns the encounter and the bound form,
-    whose errors the review page shows again when it is not valid. The review as shown
-    (its score change, and the pitfalls it makes high priority) joins the snapshot, so the
-    summary, print and PDF read it as they read the rest of the record. A review written
-    against fewer reviews than are recorded now is refused (`reviews_fingerprint`)."""
+def record_review(user, encounter_id, data, number=None):
+    """Validate and append a review of course `number` (the first when None); returns a
+    `Reviewing`, whose form's errors the review page shows again when it is not valid. The
+    review as shown (its score change, and the pitfalls it makes high priority) joins the
+    snapshot, so the summary, print and PDF read it as they read the rest of the record.
+    A review of the latest course whose plan repeats the course, with the next course's
+    fields, records that course too: its order as the review form showed it, its own
+    window and (later) reviews. A review written against fewer reviews than are recorded
+    now is refused (`reviews_fingerprint`)."""
     with transaction.atomic():
         # Under the row's lock: two reviews posted at once both land in the snapshot, or the
         # second is refused as written without seeing the first.
         encounter = get_for_owner(user, encounter_id, for_update=True)
         _require_course(encounter)
-        form = ReviewForm(data, encounter=encounter)
+        course, form = _review_form(encounter, number, data)
         if fingerprints.posted(data) != reviews_fingerprint(encounter):
             form.add_error(None, REVIEW_RECORDED_MEANWHILE)
+        _next_course_not_taken(form, data, encounter)
+        order = _next_course_order(user, encounter, form)
         if form.is_valid():
-            review = form.save(commit=False)
-            review.encounter = encounter
-            review.save()
-            shown = summary.review_lines(encounter, review)
-            reviews = sorted(
-                [*encounter.snapshot.get("reviews", []), shown], key=lambda each: each["date"]
-            )
-            encounter.snapshot = {**encounter.snapshot, "reviews": reviews}
-            encounter.save(update_fields=["snapshot", "updated_at"])
+            _store_review(user, encounter, course, form)
             AccessLog.record(user, encounter, AccessLog.Action.REVIEWED)
-    return encounter, form
+    return Reviewing(encounter, course, course.number if course else 1, form, order)
+
+
+def _next_course_not_taken(form, data, encounter):
+    """A next course typed on the review of a course that is no longer the latest (another
+    tab took the next course meanwhile) is not silently dropped: the refusal repeats what
+    was typed, since this course's form has no course fields to keep it in."""
+    if form.next_course_offered or data.get("plan") != Review.Plan.REPEAT_COURSE:
+        return
+    typed = {field: _typed(data, field) for field in (*COURSE_FIELDS, *BASELINE_FIELDS)}
+    if not any(typed.values()):
+        return
+    latest = encounter.further_courses.order_by("-number").values_list("number", flat=True)[0]
+    number = form.course.number if form.course is not encounter else 1
+    form.add_error(
+        None,
+        f"Course {latest} was recorded after this course, so the next course typed "
+        f"({_typed_course_words(typed)}) cannot be recorded with this review of course "
+        f"{number}. Record it on the review of course {latest} if it is still needed.",
+    )
+
+
+def _typed_course_words(typed):
+    course = (
+        f"{typed['ivig_g_per_kg'] or '?'} g/kg over {typed['ivig_days'] or '?'} days "
+        f"from {typed['course_start_date'] or '?'}"
+    )
+    if typed["baseline_scale"] or typed["baseline_score"]:
+        course += f", baseline {typed['baseline_scale']} {typed['baseline_score']}".rstrip()
+    return course
+
+
+def _store_review(user, encounter, course, form):
+    review = form.save(commit=False)
+    review.encounter = encounter
+    review.course = course
+    review.save()
+    next_course = None
+    if form.next_course is not None:
+        assessment = pathway.assess(encounter.answers)
+        next_course = Course.objects.create(
+            encounter=encounter,
+            number=(course.number if course else 1) + 1,
+            ordered_by=review,
+            **form.next_course,
+            order=summary.next_course_order(
+                assessment, encounter, form.next_course, summary.prescriber_name(user)
+            ),
+        )
+    shown = summary.review_lines(encounter, review, course, next_course)
+    snapshot = encounter.snapshot
+    if course is None:
+        snapshot = {**snapshot, "reviews": _by_date([*snapshot.get("reviews", []), shown])}
+    further = [dict(each) for each in snapshot.get("courses", [])]
+    for each in further:
+        if course is not None and each["number"] == course.number:
+            each["reviews"] = _by_date([*each["reviews"], shown])
+    if next_course is not None:
+        further.append(summary.further_course_lines(next_course))
+    encounter.snapshot = {**snapshot, "courses": further}
+    encounter.save(update_fields=["snapshot", "updated_at"])
+
+
+def _by_date(reviews):
+    return sorted(reviews, key=lambda each: each["date"])

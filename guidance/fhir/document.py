@@ -1,6 +1,7 @@
 """A finalized encounter as a FHIR `document` Bundle: Composition, the Patient (only its
 pseudonymous reference) and the clinician as Practitioner, QuestionnaireResponse, the IVIG
-course as a MedicationRequest, the DELTA-P and review scores as Observations.
+courses as MedicationRequests (one per course, in order), the DELTA-P and review scores as
+Observations.
 
 `encounter_document` builds the content; `guidance.fhir.versions` stamps each distinct
 content with its own identifier and time, and names the document it replaces.
@@ -142,18 +143,56 @@ def course_status(days, reviews, today):
     return ("completed" if today > last_day else "active"), None
 
 
-def medication_request(encounter, today=None):
-    """The IVIG course recorded with the decision, as the snapshot's order words it; None
-    without one. Intent `plan`; the status follows the course (`course_status`), so the
-    document changes, and gets a new version, when the course ends or a review stops it. One
-    dosage instruction per day (`sequence` 1, 2, ...): the days' grams differ by up to 5 g."""
+def _courses(encounter):
+    """Each course in order as (number, its snapshot's words, the source of its start and
+    baseline: the encounter for the first, else the `Course`, and its `Review` rows)."""
     course = encounter.snapshot.get("course")
     if not course:
-        return None
+        return []
+    reviews = list(encounter.reviews.all())
+    courses = [(1, course, encounter, [review for review in reviews if review.course_id is None])]
+    shown = {each["number"]: each for each in encounter.snapshot.get("courses", [])}
+    if shown:
+        for further in encounter.further_courses.all():
+            mine = [review for review in reviews if review.course_id == further.pk]
+            courses.append((further.number, shown[further.number], further, mine))
+    return courses
+
+
+def _request_id(encounter, number):
+    # The first course keeps the id it had before further courses existed.
+    kind = "MedicationRequest" if number == 1 else f"MedicationRequest/{number}"
+    return _resource_uuid(encounter, kind)
+
+
+def medication_requests(encounter, today=None):
+    """One MedicationRequest per IVIG course, in order (`medication_request`), each with its
+    `Review` rows: [(request, course source, reviews)]; none without a course."""
+    return [
+        (
+            medication_request(
+                encounter,
+                course,
+                number,
+                reviews,
+                today,
+                authored_on=encounter.finalized_at if number == 1 else source.created_at,
+            ),
+            source,
+            reviews,
+        )
+        for number, course, source, reviews in _courses(encounter)
+    ]
+
+
+def medication_request(encounter, course, number, reviews, today=None, authored_on=None):
+    """One IVIG course (`course`: the snapshot's words of it, the first recorded with the
+    decision or a further one a review took) as its order words it. Intent `plan`; the
+    status follows the course (`course_status`, on its own `reviews`), so the document
+    changes, and gets a new version, when the course ends or a review stops it. One dosage
+    instruction per day (`sequence` 1, 2, ...): the days' grams differ by up to 5 g."""
     days = _daily_doses(course)
-    status, stopped_because = course_status(
-        days, list(encounter.reviews.all()), today or timezone.localdate()
-    )
+    status, stopped_because = course_status(days, reviews, today or timezone.localdate())
     weight_basis = f"Dosing weight {format_number(course['dosing_weight_kg'])} kg"
     if encounter.dose_basis:
         weight_basis += f": {encounter.get_dose_basis_display()}"
@@ -162,21 +201,23 @@ def medication_request(encounter, today=None):
         text += f" {course['rate'][:1].upper()}{course['rate'][1:]}."
     if course.get("prescriber"):
         text += f" Prescriber: {course['prescriber']}."
+    if number > 1:
+        text = f"Course {number}, taken by the review on {course['ordered_on']}: {text}"
     return {
         "resourceType": "MedicationRequest",
-        "id": _resource_uuid(encounter, "MedicationRequest"),
+        "id": _request_id(encounter, number),
         "status": status,
         **({"statusReason": {"text": stopped_because}} if stopped_because else {}),
         "intent": "plan",
         "medicationCodeableConcept": IVIG_MEDICATION,
         **_patient(encounter),
-        "authoredOn": encounter.finalized_at.isoformat(),
+        "authoredOn": (authored_on or encounter.finalized_at).isoformat(),
         "requester": _author(encounter),
         "note": [{"text": text}],
         "dosageInstruction": [
             {
-                "sequence": number,
-                "text": f"Day {number}, {date}: {format_number(grams)} g",
+                "sequence": day_number,
+                "text": f"Day {day_number}, {date}: {format_number(grams)} g",
                 # One infusion on that day.
                 "timing": {
                     "repeat": {
@@ -190,7 +231,7 @@ def medication_request(encounter, today=None):
                 "route": INTRAVENOUS,
                 "doseAndRate": [_dose_quantity(grams)],
             }
-            for number, (date, grams) in enumerate(days, start=1)
+            for day_number, (date, grams) in enumerate(days, start=1)
         ],
     }
 
@@ -226,13 +267,14 @@ def delta_p_observation(encounter, response):
     }
 
 
-def review_observations(encounter, course_request):
-    """One Observation per review with a score, on the baseline's scale (none when no
-    baseline was recorded: a review then takes no score)."""
-    if course_request is None or not encounter.baseline_scale:
+def review_observations(course_request, course, reviews, encounter):
+    """One Observation per review of one course with a score, on that course's baseline
+    scale (none when it has no baseline: a review then takes no score), each `basedOn` the
+    course's MedicationRequest."""
+    if not course.baseline_scale:
         return []
-    scale = ivig_review.SCALES[encounter.baseline_scale]
-    baseline = baseline_words(encounter.baseline_scale, encounter.baseline_score)
+    scale = ivig_review.SCALES[course.baseline_scale]
+    baseline = baseline_words(course.baseline_scale, course.baseline_score)
     return [
         {
             "resourceType": "Observation",
@@ -248,14 +290,14 @@ def review_observations(encounter, course_request):
                 {
                     "text": score_change_words(
                         ivig_review.score_change(
-                            encounter.baseline_scale, encounter.baseline_score, review.score
+                            course.baseline_scale, course.baseline_score, review.score
                         )
                     )
                     + f" (baseline {baseline})"
                 }
             ],
         }
-        for review in encounter.reviews.all()
+        for review in reviews
         if review.score is not None
     ]
 
@@ -287,14 +329,20 @@ def composition(encounter, base_url, links):
 
 def encounter_document(encounter, base_url):
     """A finalized encounter as a `document` Bundle: the Composition, then what it cites:
-    the answers, the IVIG course, the DELTA-P score and the review scores."""
+    the answers, the IVIG courses (one MedicationRequest each, in order), the DELTA-P score
+    and the review scores."""
     response = encounter_response(encounter, base_url)
-    course = medication_request(encounter)
+    courses = medication_requests(encounter)
     delta_p = delta_p_observation(encounter, response)
-    reviews = review_observations(encounter, course)
+    reviews = [
+        observation
+        for request, source, course_reviews in courses
+        for observation in review_observations(request, source, course_reviews, encounter)
+    ]
+    requests = [request for request, _, _ in courses]
     links = {
         "response": [_reference(response)],
-        "course": [_reference(course)] if course else [],
+        "course": [_reference(request) for request in requests],
         "delta_p": [_reference(delta_p)] if delta_p else [],
         "reviews": [_reference(review) for review in reviews],
     }
@@ -302,7 +350,7 @@ def encounter_document(encounter, base_url):
     resources = [
         *people,
         response,
-        *([course] if course else []),
+        *requests,
         *([delta_p] if delta_p else []),
     ]
     first = composition(encounter, base_url, links)

@@ -6,6 +6,7 @@ from types import MappingProxyType
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from guidance.encounters.summary import courses_shown
 from guidance.encounters.wording import (
     AUSTRALIAN_CRITERIA,
     ONTARIO_CALCULATOR,
@@ -188,8 +189,10 @@ def doses_section(snapshot, encounter, links=NO_LINKS):
                 format_html_join("", "<li>{}</li>", ((line,) for line in dap)),
             )
         )
-    if course := snapshot.get("course"):
-        parts.append(format_html("<p>IVIG course prescribed: {}</p>", course["sentence"]))
+    shown = courses_shown(snapshot)
+    for each in shown:
+        named = f"IVIG course {each['number']}" if each["several"] else "IVIG course"
+        parts.append(format_html("<p>{} prescribed: {}</p>", named, each["course"]["sentence"]))
     parts = parts or [format_html("<p>{}</p>", "No dose applied.")]
     return _section("Doses", *parts, entries=links["course"])
 
@@ -237,6 +240,7 @@ def _review_part(review):
         ("Adverse events", ", ".join(review["adverse_events"]) or "None"),
         ("Response", review["response"]),
         ("Plan", review["plan"]),
+        *([("Next course", review["next_course"])] if review.get("next_course") else []),
     ]
     items = format_html_join("", "<li>{}: {}</li>", facts)
     if review["note"]:
@@ -265,25 +269,31 @@ def _review_part(review):
 
 
 def reviews_section(snapshot, encounter, links=NO_LINKS):
-    """Each review of the IVIG course as the summary shows it (the snapshot's reviews)."""
-    course = snapshot.get("course")
-    if not course:
+    """Each course's review window and reviews as the summary shows them (the snapshot's),
+    the courses in order."""
+    shown = courses_shown(snapshot)
+    if not shown:
         return _section("Reviews", format_html("<p>{}</p>", "No IVIG course recorded."))
-    window = format_html(
-        "<p>Review due from {} to {}; decide on what next before {}.</p>",
-        course["review_due_from"],
-        course["review_due_until"],
-        course["decide_before"],
-    )
-    baseline = (
-        format_html("<p>Baseline for the review: {}</p>", course["baseline"]["text"])
-        if course.get("baseline")
-        else ""
-    )
-    reviews = [_review_part(review) for review in snapshot.get("reviews", [])]
-    if not reviews:
-        reviews = [format_html("<p>{}</p>", "No IVIG course review recorded.")]
-    return _section("Reviews", window, baseline, *reviews, entries=links["reviews"])
+    parts = []
+    for each in shown:
+        course = each["course"]
+        if each["several"]:
+            parts.append(format_html("<p><b>IVIG course {}</b></p>", each["number"]))
+        parts.append(
+            format_html(
+                "<p>Review due from {} to {}; decide on what next before {}.</p>",
+                course["review_due_from"],
+                course["review_due_until"],
+                course["decide_before"],
+            )
+        )
+        if course.get("baseline"):
+            parts.append(
+                format_html("<p>Baseline for the review: {}</p>", course["baseline"]["text"])
+            )
+        reviews = [_review_part(review) for review in each["reviews"]]
+        parts += reviews or [format_html("<p>{}</p>", "No IVIG course review recorded.")]
+    return _section("Reviews", *parts, entries=links["reviews"])
 
 
 def answers_section(snapshot, encounter, links=NO_LINKS):

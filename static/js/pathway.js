@@ -74,6 +74,17 @@
     });
   }
 
+  // The next IVIG course on a review is taken only with the plan "repeat the course": show
+  // its fields then. Without JavaScript they stay visible and the server ignores them with
+  // another plan.
+  function syncNextCourse(root) {
+    root.querySelectorAll("[data-next-course]").forEach(function (block) {
+      var form = block.closest("form");
+      var chosen = form && form.querySelector("input[name=plan]:checked");
+      showOnly(block, Boolean(chosen && chosen.value === "repeat_course"));
+    });
+  }
+
   document.addEventListener("change", function (event) {
     if (event.target.name === "sex") {
       syncPregnancyQuestion(document);
@@ -83,6 +94,9 @@
     }
     if (event.target.name === "decision") {
       syncIvigCourse(document);
+    }
+    if (event.target.name === "plan") {
+      syncNextCourse(document);
     }
   });
 
@@ -102,6 +116,7 @@
     syncPregnancyQuestion(event.detail.elt);
     syncTumourQuestions(event.detail.elt);
     syncIvigCourse(event.detail.elt);
+    syncNextCourse(event.detail.elt);
   });
   // A refused form that came back as a whole page (the decision form posts without htmx):
   // its error summary is the first thing to hear.
@@ -109,6 +124,7 @@
     syncPregnancyQuestion(document);
     syncTumourQuestions(document);
     syncIvigCourse(document);
+    syncNextCourse(document);
     var errors = document.getElementById("error-summary");
     if (errors) {
       errors.focus();

@@ -10,7 +10,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from guidance.models import Encounter
+from guidance.models import Encounter, Review
 from tests.e2e.pages import assert_accessible, choose, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -138,3 +138,63 @@ def test_a_course_is_reviewed_from_the_reviews_due_with_its_change_on_summary_an
         .get_by_role("row")
         .filter(has_text="E2E-REVIEW")
     ).to_contain_text("Upcoming")
+
+
+def test_a_review_takes_a_repeat_course_whose_order_shows_as_typed_and_on_the_summary(
+    page, clinician, ivig_case
+):
+    from guidance.encounters import workflow
+    from tests.paths import as_shown
+
+    today = timezone.localdate()
+    decision = {
+        "decision": "followed",
+        "ivig_g_per_kg": "2.0",
+        "ivig_days": "5",
+        "course_start_date": today.isoformat(),
+        "baseline_scale": "qmg",
+        "baseline_score": "18",
+    }
+    assert workflow.finalize(clinician, ivig_case.pk, as_shown(decision, ivig_case)).form.is_valid()
+
+    sign_in(page, clinician.username, then=f"/encounters/{ivig_case.pk}/review/")
+    next_course = page.get_by_role("group", name="The next IVIG course (optional)")
+    expect(next_course).to_be_hidden()
+    page.get_by_label("Date of the review").fill(today.isoformat())
+    page.get_by_label("QMG score at the review").fill("12")
+    choose(page, "Response to the course", "Improved")
+    choose(page, "Plan", "Repeat the IVIG course")
+    expect(next_course).to_be_visible()
+    order = page.locator("#ivig-order")
+    expect(order).to_contain_text("Enter the next course's dose")
+    next_course.get_by_label("IVIG dose (g/kg, 1.0-2.0)").fill("1.0")
+    next_course.get_by_label("Over how many days (2-5)").fill("2")
+    next_course.get_by_label("Course starts on").fill(today.isoformat())
+    # The order follows the course as it is typed (htmx), before anything is recorded.
+    expect(order).to_contain_text("70 g in 5 g vials = 1.00 g/kg")
+    expect(order.locator(".order-days li")).to_have_count(2)
+    # "Preview order" refreshes the block in place and records nothing.
+    page.get_by_role("button", name="Preview order").click()
+    expect(order).to_contain_text("70 g in 5 g vials = 1.00 g/kg")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("IVIG course review")
+    assert not Review.objects.exists()
+    assert_accessible(page, "review with the next course")
+    page.get_by_role("button", name="Record the review").click()
+
+    expect(
+        page.get_by_role("heading", name="IVIG course 1: prescribed with the decision")
+    ).to_be_visible()
+    second = page.locator('.ivig-course[data-course-number="2"]')
+    expect(second.get_by_role("heading", level=2)).to_contain_text(
+        f"IVIG course 2: repeat course, taken by the review on {today.isoformat()}"
+    )
+    expect(second.locator("#ivig-order-2 .order-days li")).to_have_count(2)
+    expect(second).to_contain_text("Awaiting its review: Upcoming")
+    expect(page.locator(".ivig-review .next-course")).to_have_text(
+        f"Course 2, from {today.isoformat()}"
+    )
+    assert_accessible(page, "summary with two courses")
+    page.get_by_role("link", name="Reviews due").click()
+    rows = page.get_by_role("region", name="Reviews due").get_by_role("row")
+    expect(rows.filter(has_text="(course 2)")).to_have_count(1)
+    expect(page.locator(".reviews-due-count")).to_have_text("2")
