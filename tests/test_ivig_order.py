@@ -241,3 +241,36 @@ def test_the_ivig_step_asks_both_when_both_are_blank(
     encounter = make_encounter(answers=answers)
     page = clinician_client.get(reverse("step", args=[encounter.pk, "ivig"])).content.decode()
     assert controls(page, "height_cm") and controls(page, "sex")
+
+
+# IVIG safety (DESIGN §4): a thrombosis or renal risk offers the longest course, with the
+# mitigation line beside the days.
+
+
+@pytest.mark.parametrize(
+    "factors, offered_days, line",
+    [
+        (["renal"], "5", "Renal risk (risk of renal failure) recorded"),
+        (["thrombosis", "renal"], "5", "Thrombosis risk"),
+        (["aseptic_meningitis"], None, None),
+        ([], None, None),
+    ],
+)
+def test_a_thrombosis_or_renal_risk_offers_5_days_with_the_mitigation_line(
+    clinician_client, make_encounter, ivig_answers, factors, offered_days, line
+):
+    ivig_answers["ivig_risk_factors"] = factors
+    encounter = make_encounter(answers=ivig_answers, status="complete")
+    (days,) = controls(summary_page(clinician_client, encounter), "ivig_days")
+    assert days.get("value") == offered_days
+    order = block(
+        clinician_client.post(
+            order_url(encounter), course(ivig_days="3"), HTTP_HX_REQUEST="true"
+        ).content.decode()
+    )
+    mitigation = re.search(r'<p class="order-mitigation[^>]*>(.*?)</p>', order, re.S)
+    if line:
+        assert line in mitigation.group(1)
+        assert "the course is offered over 5 days, the longest, by default" in mitigation.group(1)
+    else:
+        assert mitigation is None

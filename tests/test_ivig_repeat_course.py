@@ -16,7 +16,7 @@ from guidance.encounters.forms import DecisionForm
 from guidance.engine import pathway
 from guidance.models import AccessLog, Course, Encounter, Review
 from tests import test_ivig_review
-from tests.pages import error_next_to, text_of
+from tests.pages import controls, error_next_to, text_of
 from tests.test_fhir import document, resource_of
 from tests.test_ivig_review import (
     HTMX,
@@ -503,3 +503,13 @@ def test_the_home_page_with_100_repeat_courses_due_stays_within_10_queries(
     assert len(reviews_due_rows(page)) == badge_count(page) == 100
     assert all("(course 2)" in row for row in reviews_due_rows(page))
     assert len(queries) <= 10, [query["sql"] for query in queries]
+
+
+def test_with_a_renal_risk_the_next_course_is_offered_over_5_days(clinician_client, prescribe):
+    encounter = prescribe(started_days_ago=20)  # the IVIG path records a renal risk
+    page = clinician_client.get(review_url(encounter)).content.decode()
+    (days,) = controls(page, "ivig_days")
+    assert days.get("value") == "5"
+    calm = prescribe(started_days_ago=20, ivig_risk_factors=[], reference="MRN-CALM")
+    (days,) = controls(clinician_client.get(review_url(calm)).content.decode(), "ivig_days")
+    assert days.get("value") is None

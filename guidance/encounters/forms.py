@@ -489,6 +489,15 @@ def _clean_baseline(form, cleaned):
             form.add_error("baseline_score", str(error))
 
 
+def offer_longest_course(form):
+    """With a thrombosis or renal risk (`ivig-risk-mitigation`), the course is offered over
+    its longest, 5 days (DESIGN §4 "IVIG safety"); the clinician may change it."""
+    longest = dosing.COURSE_DAYS_RANGE[1]
+    form.fields["ivig_days"].initial = longest
+    if form.initial.get("ivig_days") is None:  # a ModelForm's instance has none yet
+        form.initial["ivig_days"] = longest
+
+
 class DecisionForm(PlainTextForm, forms.ModelForm):
     """What the clinician decided; a reason is needed unless the advice was followed.
 
@@ -533,7 +542,9 @@ class DecisionForm(PlainTextForm, forms.ModelForm):
             }
         }
 
-    def __init__(self, *args, dose_basis_needed=False, course_offered=False, **kwargs):
+    def __init__(
+        self, *args, dose_basis_needed=False, course_offered=False, longest_course=False, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.fields["decision"].required = True
         self.fields["decision"].choices = Encounter.Decision.choices
@@ -551,6 +562,8 @@ class DecisionForm(PlainTextForm, forms.ModelForm):
         if not course_offered:
             for field in (*COURSE_FIELDS, *BASELINE_FIELDS):
                 del self.fields[field]
+        elif longest_course:
+            offer_longest_course(self)
 
     @property
     def decision_fields(self):
@@ -652,7 +665,15 @@ class ReviewForm(PlainTextForm, forms.ModelForm):
             },
         }
 
-    def __init__(self, *args, encounter, course=None, next_course_offered=False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        encounter,
+        course=None,
+        next_course_offered=False,
+        longest_course=False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.encounter = encounter
         # The course reviewed: the encounter itself for the first, else a `Course`; both
@@ -682,6 +703,8 @@ class ReviewForm(PlainTextForm, forms.ModelForm):
         if next_course_offered:
             for name, field in COURSE_FORM_FIELDS.items():
                 self.fields[name] = copy.deepcopy(field)
+            if longest_course:
+                offer_longest_course(self)
 
     @property
     def course_fields(self):

@@ -26,6 +26,7 @@ from guidance.encounters.wording import (
     INFUSION_RATE,
     IVIG_ROUTES,
     LEGEND,
+    MITIGATION_ORDER_LINE,
     ONTARIO_CALCULATOR,
     ORDER_MESSAGES,
     PLAN_LABELS,
@@ -36,6 +37,7 @@ from guidance.encounters.wording import (
     REVIEW_ORDER_MESSAGES,
     REVIEW_TIMING_NAMES,
     STEP_TITLES,
+    VALUE_LABELS,
     answer_label,
     baseline_words,
     format_number,
@@ -341,11 +343,20 @@ def prescriber_name(user):
     return user.get_full_name() or user.get_username()
 
 
+def mitigation_line(outcome):
+    """The `ivig-risk-mitigation` line beside the order's days, or "" when it does not apply."""
+    factors = outcome.priority.get("ivig-risk-mitigation")
+    if not factors:
+        return ""
+    names = [VALUE_LABELS["ivig_risk_factors"][factor][0] for factor in factors]
+    return MITIGATION_ORDER_LINE.format(factors=" and ".join(names))
+
+
 def order_lines(assessment, dose_basis, g_per_kg, days, start_date, prescriber):
     """The IVIG order a pharmacist or nurse acts on (DESIGN §4 "The IVIG order, live before
     finalize"): the course on the dosing weight of `dose_basis`, in 5 g vials never above
     2.0 g/kg, day by day. Plain data: the live block, the snapshot, print, PDF and FHIR all
-    read it. `mitigation_line` is left empty here for the `ivig-risk-mitigation` line."""
+    read it, with the `ivig-risk-mitigation` line when it applies."""
     ivig = assessment.outcome.doses["ivig"]
     if dose_basis == "adjusted":
         dosing_weight_kg = ivig["adjusted_weight_kg"]
@@ -371,7 +382,7 @@ def order_lines(assessment, dose_basis, g_per_kg, days, start_date, prescriber):
         ],
         "rate": INFUSION_RATE,
         "prescriber": prescriber,
-        "mitigation_line": "",
+        "mitigation_line": mitigation_line(assessment.outcome),
         "sentence": ivig_course_sentence(course, start_date),
     }
 

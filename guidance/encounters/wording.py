@@ -314,6 +314,13 @@ DOSE_BASIS_WORDS = {
 }
 # The guideline gives no infusion rate: the product's label does.
 INFUSION_RATE = "infusion rate: as the product's label says"
+# Beside the order's days when `ivig-risk-mitigation` applies (DESIGN §4 "IVIG safety"): the
+# course defaults to its longest, and the warning's advice is pointed to, not restated.
+MITIGATION_ORDER_LINE = (
+    "{factors} recorded: the course is offered over 5 days, the longest, by default; see the "
+    "high-priority warning on the minimum dose and infusion rate practicable and hydration "
+    "before the infusion (the boxed warning of immune globulin products) [15]."
+)
 # The order block before it can show grams.
 ORDER_MESSAGES = {
     "no_ivig": "No IVIG order: IVIG does not apply, or its dose needs the height and sex.",

@@ -408,6 +408,7 @@ def decision_form(encounter, assessment, data=None):
         instance=encounter,
         dose_basis_needed=dose_basis_needed(assessment),
         course_offered="ivig" in assessment.outcome.doses,
+        longest_course="ivig-risk-mitigation" in assessment.outcome.codes,
     )
 
 
@@ -657,7 +658,14 @@ def course_number(value):
 
 def _review_form(encounter, number, data=None):
     course, latest = _reviewed_course(encounter, number)
-    form = ReviewForm(data, encounter=encounter, course=course, next_course_offered=latest)
+    codes = pathway.assess(encounter.answers).outcome.codes if latest else ()
+    form = ReviewForm(
+        data,
+        encounter=encounter,
+        course=course,
+        next_course_offered=latest,
+        longest_course="ivig-risk-mitigation" in codes,
+    )
     return course, form
 
 
