@@ -375,15 +375,7 @@ def pdf_pages(client, encounter):
     "case",
     [
         "paraneoplastic",
-        # With a renal risk, ivig-risk-mitigation (issue 24) is a third high-priority statement
-        # in full, and the decision no longer fits page 1: the rebuilt "For this patient"
-        # (issue 24, the IVIG order block with the mitigation line) is to make room.
-        pytest.param(
-            "ivig",
-            marks=pytest.mark.xfail(
-                strict=True, reason="page 1 overflows until For this patient is rebuilt"
-            ),
-        ),
+        "ivig",
     ],
 )
 def test_every_pdf_page_is_headed_and_page_1_holds_the_plan_and_the_decision(
