@@ -274,3 +274,15 @@ def test_a_thrombosis_or_renal_risk_offers_5_days_with_the_mitigation_line(
         assert "the course is offered over 5 days, the longest, by default" in mitigation.group(1)
     else:
         assert mitigation is None
+
+
+def test_the_5_days_offered_alone_are_no_course(clinician_client, make_encounter, ivig_answers):
+    encounter = make_encounter(answers=ivig_answers, status="complete")  # a renal risk
+    decision = {"decision": "followed", "ivig_days": "5"}
+    response = clinician_client.post(
+        reverse("finalize", args=[encounter.pk]), as_shown(decision, encounter)
+    )
+    assert response.status_code == 302
+    encounter.refresh_from_db()
+    assert encounter.is_finalized and encounter.course_start_date is None
+    assert encounter.ivig_days is None

@@ -456,8 +456,14 @@ def _given(form, field, cleaned):
 def clean_course(form, cleaned):
     """A course on `form` (decision or review): optional as a whole, every one of its three
     fields required once any course field is given, the baseline whole or absent. Says
-    whether a course was given."""
-    if not any(_given(form, field, cleaned) for field in COURSE_FORM_FIELDS):
+    whether a course was given. The days offered by default (`offer_longest_course`) left
+    alone are no course begun."""
+    given = [field for field in COURSE_FORM_FIELDS if _given(form, field, cleaned)]
+    offered = getattr(form, "offered_days", None)
+    if given == ["ivig_days"] and offered is not None and cleaned.get("ivig_days") == offered:
+        cleaned["ivig_days"] = None
+        return False
+    if not given:
         return False
     for field, message in _MISSING_COURSE_MESSAGES.items():
         if not _given(form, field, cleaned):
@@ -492,7 +498,7 @@ def _clean_baseline(form, cleaned):
 def offer_longest_course(form):
     """With a thrombosis or renal risk (`ivig-risk-mitigation`), the course is offered over
     its longest, 5 days (DESIGN §4 "IVIG safety"); the clinician may change it."""
-    longest = dosing.COURSE_DAYS_RANGE[1]
+    longest = form.offered_days = dosing.COURSE_DAYS_RANGE[1]
     form.fields["ivig_days"].initial = longest
     if form.initial.get("ivig_days") is None:  # a ModelForm's instance has none yet
         form.initial["ivig_days"] = longest
