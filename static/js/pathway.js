@@ -101,8 +101,13 @@
   });
 
   // After a step is swapped in, move focus where a keyboard or screen-reader user needs
-  // it: to the error summary if the step was refused, else to the new heading.
-  document.addEventListener("htmx:afterSettle", function () {
+  // it: to the error summary if the step was refused, else to the new heading. Only a swap
+  // of the page's main content: a fragment updated in place (the IVIG order as the course
+  // is typed) leaves the focus where the clinician is typing.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!event.detail.target || event.detail.target.id !== "main") {
+      return;
+    }
     var target = document.getElementById("error-summary") || document.querySelector("#main h1");
     if (target) {
       if (!target.hasAttribute("tabindex")) {

@@ -104,6 +104,8 @@ def test_the_order_block_follows_the_course_as_it_is_typed(page, clinician, widt
     page.get_by_label("IVIG dose (g/kg, 1.0-2.0)").fill("2.0")
     # 2.0 g/kg x 70 kg = 140 g over 5 days: 30, 30, 30, 25, 25 g.
     expect(order).to_contain_text("140 g in 5 g vials = 2.00 g/kg")
+    # The block updates in place: the focus stays where the clinician types.
+    expect(page.get_by_label("IVIG dose (g/kg, 1.0-2.0)")).to_be_focused()
     expect(order.locator(".order-days li")).to_have_count(5)
     expect(order.locator(".order-days li").first).to_have_text(f"Day 1, {start.isoformat()}: 30 g")
     expect(order.get_by_role("row", name="Prescriber")).to_contain_text("Grace Hopper")
