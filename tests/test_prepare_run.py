@@ -34,6 +34,7 @@ def test_it_loads_the_guideline_clears_ended_sessions_and_makes_the_demo_account
 
 
 @pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's synchronous setting")
 def test_a_migrated_database_is_written_as_always():
     # Only a database with no migration applied yet is migrated without waiting on the disk.
     assert not prepare_run._fresh_sqlite()

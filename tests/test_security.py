@@ -258,7 +258,13 @@ def at_once(calls):
 @pytest.mark.django_db(transaction=True)
 def test_two_tabs_saving_at_once_lose_no_answer_and_finalize_once(guideline, clinician):
     encounter = Encounter.objects.create(
-        owner=clinician, answers={"weight_kg": 70.0, "diagnosis_confirmed": "yes"}
+        owner=clinician,
+        answers={
+            "weight_kg": 70.0,
+            "diagnosis_confirmed": "yes",
+            "height_cm": 175.0,
+            "sex": "male",
+        },
     )
     tabs = []
     for _ in range(4):
@@ -266,7 +272,8 @@ def test_two_tabs_saving_at_once_lose_no_answer_and_finalize_once(guideline, cli
         tab.force_login(clinician)
         tabs.append(tab)
     posts = [
-        ("tumour", {"tumour_status": "not_found", "smoking": "never"}),
+        ("tumour", {"tumour_status": "not_found", "smoking": "never",
+                    "screen_included_pet": "yes"}),
         ("symptomatic", {"dap_status": "inadequate"}),
         ("severity", {"weakness": "severe", "rapid_improvement_needed": "no",
                       "immunosuppression": "starting"}),
