@@ -44,7 +44,8 @@ from loadtest.postgres import throwaway_cluster  # noqa: E402
 
 PASSWORD = "load-test-password-1"
 IVIG_STEPS = [
-    ("patient", {"weight_kg": "70", "diagnosis_confirmed": "yes"}),
+    ("patient", {"weight_kg": "70", "diagnosis_confirmed": "yes", "height_cm": "175",
+                 "sex": "male"}),
     ("tumour", {"tumour_status": "not_found", "smoking": "never", "screen_included_pet": "yes"}),
     ("symptomatic", {"dap_status": "inadequate"}),
     ("severity", {"weakness": "severe", "rapid_improvement_needed": "no",
