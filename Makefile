@@ -75,7 +75,7 @@ bench: $(VENV)/.installed-dev
 # Outside CI (about ten minutes): the exported PlanDefinition's conditions against the engine
 # on every answer set, not the seeded sample the test suite checks.
 fhir-proof: $(VENV)/.installed-dev
-	FHIR_PROOF=1 $(BIN)/python -m pytest tests/test_fhir_proof.py -k every_answer_set -s -q -p no:cacheprovider
+	FHIR_PROOF=1 $(BIN)/python -m pytest tests/test_fhir_proof.py tests/test_fhir_apply.py -k every_answer_set -s -q -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

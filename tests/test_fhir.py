@@ -123,17 +123,21 @@ def test_required_questions_are_the_engines_required_answers(clinician_client):
 def test_weight_and_height_are_decimals_with_the_engines_limits(clinician_client):
     questionnaire = resource_of(guideline_bundle(clinician_client), "Questionnaire")
     by_id = {item["linkId"]: item for item in every_item(questionnaire["item"])}
-    for field, limits in (
-        ("weight_kg", pathway.WEIGHT_RANGE_KG),
-        ("height_cm", pathway.HEIGHT_RANGE_CM),
+    for field, limits, unit in (
+        ("weight_kg", pathway.WEIGHT_RANGE_KG, "kg"),
+        ("height_cm", pathway.HEIGHT_RANGE_CM, "cm"),
     ):
         item = by_id[field]
         assert item["type"] == "decimal"
-        bounds = {
-            extension["url"].rsplit("/", 1)[1]: extension["valueDecimal"]
-            for extension in item["extension"]
+        extensions = {
+            extension["url"].rsplit("/", 1)[1]: extension for extension in item["extension"]
         }
+        bounds = {name: extensions[name]["valueDecimal"] for name in ("minValue", "maxValue")}
         assert bounds == {"minValue": limits[0], "maxValue": limits[1]}
+        assert (
+            extensions["questionnaire-unit"]["valueCoding"]["system"] == "http://unitsofmeasure.org"
+        )
+        assert extensions["questionnaire-unit"]["valueCoding"]["code"] == unit
 
 
 def test_more_than_one_enable_when_always_says_how_they_combine(clinician_client):

@@ -11,6 +11,7 @@ from guidance.fhir.common import (
     QUESTION_CODES_ID,
     QUESTIONNAIRE_ID,
     RANGES,
+    UCUM,
     canonical,
     is_date,
     metadata,
@@ -18,6 +19,12 @@ from guidance.fhir.common import (
 )
 from guidance.fhir.conditions import wrapped
 from guidance.fhir.terminology import answer_coding
+
+# The unit of each decimal question, as UCUM codes it.
+UNITS = {
+    "weight_kg": {"code": "kg", "display": "kilogram"},
+    "height_cm": {"code": "cm", "display": "centimeter"},
+}
 
 
 def _label(field):
@@ -53,6 +60,10 @@ def _question(field, base_url):
         item["extension"] = [
             {"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueDecimal": low},
             {"url": "http://hl7.org/fhir/StructureDefinition/maxValue", "valueDecimal": high},
+            {
+                "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-unit",
+                "valueCoding": {"system": UCUM, **UNITS[field]},
+            },
         ]
     elif is_date(field):
         item["type"] = "date"
