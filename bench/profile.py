@@ -1,4 +1,5 @@
-"""Profile one request of the pathway in-process: `python -m bench.profile LABEL [N]`.
+"""Profile one request of the pathway in-process:
+`python -m bench.profile LABEL [N] [LINES] [PATTERN]`.
 
 Uses the benchmark's small database (seeded as `make bench` seeds it when missing) and the
 benchmark's signed-in client; prints the cProfile of N requests (default 100), sorted by
@@ -64,7 +65,11 @@ def main():
     profiler.disable()
     print(f"{label}: median {statistics.median(times) * 1000:.2f} ms over {count}")
     stats = pstats.Stats(profiler).sort_stats("cumulative")
-    stats.print_stats(int(sys.argv[3]) if len(sys.argv) > 3 else 45)
+    # Optional: how many lines, and a pattern the lines must match (e.g. "guidance|crispy").
+    restrictions = [int(sys.argv[3]) if len(sys.argv) > 3 else 45]
+    if len(sys.argv) > 4:
+        restrictions.insert(0, sys.argv[4])
+    stats.print_stats(*restrictions)
 
 
 if __name__ == "__main__":

@@ -125,22 +125,30 @@ def _fields_html(step, form):
     return _unbound_fields_html(step, shown, earlier.get("sex"), earlier.get("height_cm"))
 
 
-@lru_cache(maxsize=4)
-def _blank_decision_html(dose_basis_needed, course_offered):
+@lru_cache(maxsize=8)
+def _blank_decision_html(dose_basis_needed, course_offered, longest_course):
     """The decision form's fields with nothing decided yet, rendered once per process:
     crispy's rendering was about a fifth of the summary's time, and this HTML depends only
-    on whether the dose basis and the IVIG course are asked (no token, nothing of the
-    patient or the user)."""
-    form = DecisionForm(dose_basis_needed=dose_basis_needed, course_offered=course_offered)
+    on whether the dose basis and the IVIG course are asked, and whether the course is
+    offered over its longest (no token, nothing of the patient or the user)."""
+    form = DecisionForm(
+        dose_basis_needed=dose_basis_needed,
+        course_offered=course_offered,
+        longest_course=longest_course,
+    )
     return render_to_string("guidance/partials/_decision_fields.html", {"form": form})
 
 
 def _decision_html(form):
     if form is None or form.is_bound:
         return None  # a finalized encounter shows no form; errors are rendered afresh
-    if any(form.initial.get(field) for field in DecisionForm.Meta.fields):
+    # The instance's own values: the longest course's 5 days are an initial value of the
+    # form (offer_longest_course), not a decision.
+    if any(getattr(form.instance, field) for field in DecisionForm.Meta.fields):
         return None  # a decision saved some other way: shown as it is, never kept
-    return _blank_decision_html("dose_basis" in form.fields, form.course_offered)
+    return _blank_decision_html(
+        "dose_basis" in form.fields, form.course_offered, form.longest_course
+    )
 
 
 def _render_step(request, encounter, step, assessment, form=None):
