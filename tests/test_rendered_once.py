@@ -23,16 +23,17 @@ def ivig_encounter(make_encounter, ivig_answers):
 
 
 def pages(client, encounter):
-    """Every page that shows the statement: the summary, the print page and the IVIG step's
-    panel (full page and htmx swap)."""
+    """Every page that shows the statement: the summary, the print page, the IVIG step's
+    panel (full page and htmx swap) and the guideline page."""
     step = reverse("step", args=[encounter.pk, "ivig"])
     responses = [
         client.get(reverse("summary", args=[encounter.pk])),
         client.get(reverse("print", args=[encounter.pk])),
         client.get(step),
         client.get(step, headers={"HX-Request": "true"}),
+        client.get(reverse("guideline")),
     ]
-    assert [response.status_code for response in responses] == [200] * 4
+    assert [response.status_code for response in responses] == [200] * len(responses)
     return [response.content.decode() for response in responses]
 
 
