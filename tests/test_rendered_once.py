@@ -24,7 +24,7 @@ def ivig_encounter(make_encounter, ivig_answers):
 
 def pages(client, encounter):
     """Every page that shows the statement: the summary, the print page, the IVIG step's
-    panel (full page and htmx swap) and the guideline page."""
+    panel (full page and htmx swap), the guideline page and its FHIR bundle."""
     step = reverse("step", args=[encounter.pk, "ivig"])
     responses = [
         client.get(reverse("summary", args=[encounter.pk])),
@@ -32,6 +32,7 @@ def pages(client, encounter):
         client.get(step),
         client.get(step, headers={"HX-Request": "true"}),
         client.get(reverse("guideline")),
+        client.get(reverse("guideline_fhir")),  # the FHIR guideline bundle
     ]
     assert [response.status_code for response in responses] == [200] * len(responses)
     return [response.content.decode() for response in responses]
