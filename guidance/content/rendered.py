@@ -70,6 +70,19 @@ def revision_content(revision):
     return once(content_key(revision), "content", lambda: _read_content(revision))
 
 
+def references_block(references, key):
+    """The HTML of the summary's reference list (templates/guidance/partials/_references.html)
+    for `references` (dicts as the summary holds them), kept per revision (`key`) and set of
+    citation numbers; rendered afresh without a key."""
+
+    def render():
+        context = {"summary": {"references": references}}
+        return str(render_to_string("guidance/partials/_references.html", context))
+
+    numbers = ",".join(str(reference["number"]) for reference in references)
+    return mark_safe(once(key, f"references:{numbers}", render))  # noqa: S308 (a template's)
+
+
 def statement_block(statement, layout, key):
     """The HTML of one statement (a dict as the summary, the panel or the guideline page
     holds it) in `layout`, as _statement.html renders it: kept per revision (`key`, a
