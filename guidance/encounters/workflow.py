@@ -65,14 +65,43 @@ def is_clinician(user):
     if not user.is_authenticated:
         return False
     if not hasattr(user, "_is_clinician"):
-        user._is_clinician = user.is_superuser or (
-            Permission.objects.filter(
-                Q(user=user) | Q(group__user=user),
-                content_type__app_label="guidance",
-                codename="view_encounter",
-            ).exists()
-        )
+        user._is_clinician = user.is_superuser or bool(_rows_for_user(_clinician_permission, user))
     return user._is_clinician
+
+
+def _clinician_permission(user):
+    return (
+        Permission.objects.filter(
+            Q(user=user) | Q(group__user=user),
+            content_type__app_label="guidance",
+            codename="view_encounter",
+        )
+        .order_by()
+        .values_list("pk")[:1]
+    )
+
+
+# A user id no account has: it marks where the user goes in a compiled query's parameters.
+_ANY_USER = -271828
+
+
+@functools.cache
+def _compiled_for_user(build, alias):
+    """The SQL and parameters of the queryset `build(user)` returns, compiled once per
+    process and database, `_ANY_USER` standing for the user: building a query through the
+    ORM costs more than SQLite takes to answer these, and they run on every page."""
+    return build(_ANY_USER).query.get_compiler(alias).as_sql()
+
+
+def _rows_for_user(build, user):
+    """The rows of `build(user)`'s query for `user` (a user or its id), as the database
+    returns them (no conversion)."""
+    database = connections[router.db_for_read(Encounter)]
+    sql, params = _compiled_for_user(build, database.alias)
+    user_id = user if isinstance(user, int) else user.pk
+    with database.cursor() as cursor:
+        cursor.execute(sql, [user_id if param == _ANY_USER else param for param in params])
+        return cursor.fetchall()
 
 
 def get_for_owner(user, encounter_id, *, for_update=False):
@@ -269,39 +298,26 @@ def _awaiting_courses_query(user, encounter=None):
     )
 
 
-# A user id no account has: it marks where the user goes in the compiled query's parameters.
-_ANY_USER = -271828
-
-
-@functools.cache
-def _all_awaiting_sql(alias):
-    """The SQL of every course of a clinician awaiting its review, compiled once per process
-    and database: building it through the ORM (a union of two querysets with four
-    subqueries) took ten times as long as SQLite took to answer it, on every page's
-    navigation. Returns the SQL and its parameters, `_ANY_USER` standing for the user."""
-    return _awaiting_courses_query(_ANY_USER).query.get_compiler(alias).as_sql()
-
-
 _UUID, _DATE = models.UUIDField(), models.DateField()
 
 
 def _all_awaiting_rows(user):
-    sql, params = _all_awaiting_sql(connections[router.db_for_read(Encounter)].alias)
-    user_id = user if isinstance(user, int) else user.pk
-    params = [user_id if param == _ANY_USER else param for param in params]
-    with connections[router.db_for_read(Encounter)].cursor() as cursor:
-        cursor.execute(sql, params)
-        return [
-            (
-                _UUID.to_python(encounter_id),
-                reference,
-                number,
-                _DATE.to_python(start),
-                _DATE.to_python(latest),
-                bool(stopped),
-            )
-            for encounter_id, reference, number, start, latest, stopped in cursor.fetchall()
-        ]
+    """Every course of `user` awaiting its review (a union of two querysets with four
+    subqueries: building it through the ORM took ten times as long as SQLite took to answer
+    it, on every page's navigation), as the queryset's rows."""
+    return [
+        (
+            _UUID.to_python(encounter_id),
+            reference,
+            number,
+            _DATE.to_python(start),
+            _DATE.to_python(latest),
+            bool(stopped),
+        )
+        for encounter_id, reference, number, start, latest, stopped in _rows_for_user(
+            _awaiting_courses_query, user
+        )
+    ]
 
 
 def _my_awaiting_courses(user, encounter=None):
