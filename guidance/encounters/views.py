@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
-from guidance.content.rendered import content_key
+from guidance.content.rendered import content_key, published_for_content
 from guidance.encounters import workflow as encounters
 from guidance.encounters.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
 from guidance.encounters.models import AccessLog
@@ -156,7 +156,7 @@ def _render_step(request, encounter, step, assessment, form=None):
         form = STEP_FORMS[step].for_encounter(encounter)
     # The panel's statements are the published revision's, kept per revision: the revision
     # (one query) only once something applies.
-    revision = encounters.published_revision() if assessment.outcome.codes else None
+    revision = published_for_content() if assessment.outcome.codes else None
     context = {
         "encounter": encounter,
         "fields_html": _fields_html(step, form),
