@@ -25,14 +25,18 @@ QUIET_SECONDS = float(os.environ.get("BENCH_QUIET_SECONDS", "30"))  # wait for o
 QUIET_BUSY_FRACTION = 0.25
 HTTP_TIMEOUT_SECONDS = 30
 
-# Targets of issue 12 (reported, not asserted): in-process medians against the
-# authenticated floor, and throughput under gunicorn.
+# Targets of issues 12 and 27: in-process medians against the authenticated floor, and
+# throughput under gunicorn. The budgets of issue 27 (the step and summary ratios, the step
+# POSTs' throughput, the PDF's time) make `make bench` exit non-zero when missed; the others
+# are reported only. Never part of `make test`: timings are not deterministic.
 STEP_FLOOR_RATIO_TARGET = 2.0
 SUMMARY_FLOOR_RATIO_TARGET = 3.0
 LIST_GROWTH_RATIO_TARGET = 2.0
 STEP_THROUGHPUT_TARGET = 300
 STEP_P95_TARGET_MS = 50
 STEP_POST_THROUGHPUT_TARGET = 250
+PDF_TARGET_MS = 250  # a finalized summary's PDF, in-process median
+PDF_REQUESTS = int(os.environ.get("BENCH_PDF_REQUESTS", "9"))
 STEP_PAGES_LOAD = "step pages GET (plain and htmx, 5 steps)"
 STEP_POSTS_LOAD = "step answers POST (htmx, 5 steps)"
 

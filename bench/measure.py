@@ -26,6 +26,7 @@ from bench.config import (
     LOAD_CLIENTS,
     LOAD_REQUESTS,
     LOAD_SECONDS,
+    PDF_REQUESTS,
     QUIET_BUSY_FRACTION,
     QUIET_SECONDS,
     ROUNDS,
@@ -159,6 +160,7 @@ class Bench:
     endpoints: list
     clients: dict = field(default_factory=dict)  # dataset name -> (client, csrf token)
     servers: dict = field(default_factory=dict)  # dataset name -> bench.servers.Gunicorn
+    pdf_samples: list = field(default_factory=list)  # seconds (`time_pdf`)
     cookies: dict = field(default_factory=dict)  # dataset name -> Cookie header
     # (dataset, endpoint label) -> {"queries", "status", "bytes", "gzip", "brotli"}
     shapes: dict = field(default_factory=dict)
@@ -262,6 +264,16 @@ class Bench:
     def timing(self, dataset, transport, label, variant="endpoint"):
         samples = self.samples[(dataset, transport, label, variant)]
         return statistics.median(samples), percentile(samples, 0.95)
+
+
+def time_pdf(client, path, count=PDF_REQUESTS):
+    """Seconds of `count` requests of a PDF, in-process, one after the other (after one
+    untimed): its time is WeasyPrint's, against which the floors (a few ms) say nothing."""
+    request = Request("GET", path)
+    _, status, body = in_process(client, request)
+    check_status("PDF GET", status, 200, body)
+    assert body.startswith(b"%PDF"), body[:40]
+    return [in_process(client, request)[0] for _ in range(count)]
 
 
 def first_load(server, cookie_header, step_path):

@@ -151,6 +151,12 @@ def pathway_endpoints():
     return endpoints
 
 
+def pdf_path():
+    """A finalized encounter's summary as a PDF (WeasyPrint, on the server): timed on its
+    own (`bench.measure.time_pdf`), a second or so a request being too long for the rounds."""
+    return f"/encounters/{DATASETS[0].course_ids[0][0]}/pdf/"
+
+
 def build_request(endpoint, csrf_token, path=None, expected_status=None):
     """The request a browser sends: a form posts its CSRF field; htmx adds its headers."""
     headers = {}

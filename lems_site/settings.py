@@ -222,6 +222,17 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # rows are removed by `manage.py clearsessions` (README "Sessions").
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
+# The cache holds only what a published revision shows, rendered once (guidance/content/
+# rendered.py): keyed by the revision's id and content version, so it never goes stale and
+# each process may keep its own. Room for every statement's block in every layout (about
+# 40 statements, 4 layouts, 4 variants) for a few revisions.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    }
+}
+
 # A load balancer probes /healthz over plain HTTP: it must see 200, not a 301 to https,
 # whatever SECURE_SSL_REDIRECT says.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -24,6 +24,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _load_guideline()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """What is kept per revision (guidance/content/rendered.py) is keyed by the revision's
+    id and content version; a test's rolled-back transaction can leave another test the
+    same row with other content, so each test starts with an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def guideline(db):
     from guidance.models import Guideline

@@ -25,8 +25,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from guidance.content.rendered import revision_content
 from guidance.engine import pathway
-from guidance.models import Encounter
+from guidance.models import Encounter, Revision
 from tests.pages import asset_urls
 from tests.paths import STEP_POSTS, answers_through
 
@@ -128,6 +129,13 @@ def start_session(client):
     client.get(reverse("healthz"))
 
 
+def keep_published_content():
+    """The published revision's statements and references as every request after a
+    server's first finds them: kept per revision (guidance/content/rendered.py). Each test
+    starts with an empty cache, so the budgets of single requests count the first one."""
+    revision_content(Revision.objects.published().get())
+
+
 @pytest.mark.parametrize(("step", "kind"), STEP_REQUESTS)
 def test_a_step_request_takes_at_most_10_queries(clinician_client, ten_encounters, step, kind):
     start_session(clinician_client)
@@ -145,6 +153,7 @@ def test_query_counts_do_not_grow_with_the_number_of_encounters(
     clinician_client, clinician, ten_encounters, ivig_answers
 ):
     start_session(clinician_client)
+    keep_published_content()  # both counts with the content kept, as a running server has it
     with_10 = query_counts(clinician_client, ten_encounters)
     add_encounters(clinician, ivig_answers)
     with_2000 = query_counts(clinician_client, ten_encounters)

@@ -3,6 +3,7 @@ with its history (editors change them in a draft; a reviewer publishes)."""
 
 import datetime
 import re
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -185,7 +186,13 @@ class Revision(models.Model):
     review_comment = models.TextField(blank=True, max_length=SHORT_TEXT)
     published_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    history = HistoricalRecords()
+    # What is rendered once per revision and reused (guidance/content/rendered.py) is keyed
+    # by the revision's id and this: the loader and publishing give it a new value whenever
+    # they change what a revision shows, so no server ever reuses an older rendering and
+    # nothing needs invalidating across servers. A token, never a counter, so a database
+    # restored or rebuilt with the same ids never meets a cache of another's content.
+    content_version = models.UUIDField(default=uuid.uuid4, editable=False)
+    history = HistoricalRecords(excluded_fields=["content_version"])
 
     objects = RevisionQuerySet.as_manager()
 

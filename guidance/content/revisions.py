@@ -5,6 +5,7 @@ Plain functions over the models, no request: the admin's buttons call them, and 
 """
 
 import logging
+import uuid
 
 from django.db import transaction
 from django.db.models import Max, Prefetch
@@ -313,6 +314,7 @@ def publish(revision, reviewer, content_fingerprint=None):
     revision.status = Revision.Status.PUBLISHED
     revision.reviewed_by = reviewer
     revision.published_at = timezone.now()
+    revision.content_version = uuid.uuid4()  # what was rendered of it before is not reused
     _save_step(revision, "published")
     return revision
 

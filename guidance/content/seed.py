@@ -49,6 +49,7 @@ audit trail of the guideline must be anyway: pruning it (simple-history's
 """
 
 import datetime
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -236,8 +237,18 @@ def _create(model, reason, **fields):
 def load_content(content):
     """Deliver the seed `content` (the parsed content file); returns the `Report`.
 
-    Call inside a transaction: the command does.
+    Call inside a transaction: the command does. Every revision of the guideline gets a new
+    `content_version`, so what was rendered of it before (guidance/content/rendered.py) is
+    never shown again, on any server: the loader may add statements to the published one.
     """
+    report = _load_content(content)
+    Revision.objects.filter(guideline__slug=content["guideline"]["slug"]).update(
+        content_version=uuid.uuid4()
+    )
+    return report
+
+
+def _load_content(content):
     seed = Seed(content)
     report = Report()
     attributes = dict(seed.guideline)

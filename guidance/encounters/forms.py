@@ -565,6 +565,8 @@ class DecisionForm(PlainTextForm, forms.ModelForm):
         else:
             del self.fields["dose_basis"]
         self.course_offered = course_offered
+        # Offered over its longest (the blank form's HTML is kept per process by this too).
+        self.longest_course = course_offered and longest_course
         if not course_offered:
             for field in (*COURSE_FIELDS, *BASELINE_FIELDS):
                 del self.fields[field]

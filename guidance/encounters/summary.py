@@ -11,8 +11,8 @@ import datetime
 
 from django.utils import timezone
 
-from guidance.content.models import Statement, published_revision_q
-from guidance.content.presentation import lead_in, reference, statement_facts, statements_by_code
+from guidance.content.presentation import statement_facts, statements_by_code
+from guidance.content.rendered import revision_content
 from guidance.encounters.models import Review
 from guidance.encounters.wording import (
     ADVERSE_EVENT_NAMES,
@@ -82,33 +82,35 @@ def why_words(code, reasons):
     return [f"{rule_words(code)} (answered: {answered})" if answered else rule_words(code)]
 
 
-def _statement(statement, citations, outcome):
-    code = statement.code
+def _statement(facts, outcome):
+    code = facts["code"]
     return {
-        **statement_facts(statement, citations),
+        **facts,
         "why": why_words(code, outcome.reasons.get(code, ())),
         "priority": priority_reasons(code, outcome.priority),
     }
 
 
 def build(assessment, revision) -> Summary:
-    """The summary of `assessment` on `revision` (which must have its guideline loaded)."""
+    """The summary of `assessment` on `revision` (which must have its guideline loaded).
+    The revision's statements and references are read once per published revision
+    (guidance/content/rendered.py); only what the answers make of them is worked out here."""
     outcome = assessment.outcome
-    statements = statements_by_code(revision, outcome.codes)
+    content = revision_content(revision)
+    statements = content["statements"]
     first_codes = first_statement_codes(outcome)
     first = {}
     groups = {kind: [] for kind, _ in GROUPS}
     references = {}
     for code in outcome.codes:
-        statement = statements[code]
-        citations = statement.ordered_citations
-        for citation in citations:
-            references[citation.number] = reference(citation)
-        shown = _statement(statement, citations, outcome)
+        facts = statements[code]
+        for number in facts["citations"]:
+            references[number] = content["references"][number]
+        shown = _statement(facts, outcome)
         if code in first_codes:
             first[code] = shown
         else:
-            groups[statement.kind].append(shown)
+            groups[facts["kind"]].append(shown)
     risk = tumour_risk_summary(assessment.tumour_risk)
     return {
         "guideline": {
@@ -166,9 +168,9 @@ def _markers(code, statements, priority):
             "priority": priority_reasons(code, priority),
         }
     return {
-        "origin": statement.origin,
-        "verification": statement.verification,
-        "verification_label": statement.get_verification_display(),
+        "origin": statement["origin"],
+        "verification": statement["verification"],
+        "verification_label": statement["verification_label"],
         "priority": priority_reasons(code, priority),
     }
 
@@ -219,7 +221,8 @@ def plan(assessment, statements=None, due_line=""):
     statement it stands for and carrying that statement's markers (DESIGN §4 "One
     reconciled plan"). Worked out from the codes that apply (and, for plasma exchange,
     whether it is available), never from formatted text; the words are in
-    guidance/encounters/wording.py. `statements` (by code) give the markers."""
+    guidance/encounters/wording.py. `statements` (facts by code, as `revision_content`
+    gives them) give the markers."""
     statements = statements or {}
     outcome = assessment.outcome
     codes = set(outcome.codes)
@@ -585,44 +588,17 @@ def _shown_statement(encounter, code, priority):
     }
 
 
-def panel_statements(assessment):
+def panel_statements(assessment, revision):
     """What already applies, for the panel beside a step's form: the text with the same
-    markers as on the summary, two queries, and no evidence (its citations and reasons are
-    on the summary)."""
+    markers as on the summary, and no evidence (its citations and reasons are on the
+    summary). The statements are those of `revision` (the published one), read once per
+    revision (guidance/content/rendered.py)."""
     outcome = assessment.outcome
     if not outcome.codes:
         return []
-    # Joined to the published revision (a subquery took twice as long on SQLite), unordered:
-    # the panel keeps the outcome's order.
-    statements = (
-        Statement.objects.filter(published_revision_q("revision__"), code__in=outcome.codes)
-        .order_by()
-        .select_related("section")
-        .only(
-            "code",
-            "kind",
-            "text",
-            "origin",
-            "verification",
-            "verification_note",
-            "section__title",
-            "section__intro",
-        )
-    )
-    by_code = {statement.code: statement for statement in statements}
+    statements = revision_content(revision)["statements"]
     return [
-        {
-            "code": code,
-            "kind": by_code[code].kind,
-            "kind_label": by_code[code].get_kind_display(),
-            "lead_in": lead_in(by_code[code].section),
-            "text": by_code[code].text,
-            "origin": by_code[code].origin,
-            "verification": by_code[code].verification,
-            "verification_label": by_code[code].get_verification_display(),
-            "verification_note": by_code[code].verification_note,
-            "priority": priority_reasons(code, outcome.priority),
-        }
+        {**statements[code], "priority": priority_reasons(code, outcome.priority)}
         for code in outcome.codes
-        if by_code[code].kind != "evidence"
+        if statements[code]["kind"] != "evidence"
     ]

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
 
+from guidance.content.rendered import content_key, published_for_content
 from guidance.encounters import workflow as encounters
 from guidance.encounters.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
 from guidance.encounters.models import AccessLog
@@ -124,27 +125,38 @@ def _fields_html(step, form):
     return _unbound_fields_html(step, shown, earlier.get("sex"), earlier.get("height_cm"))
 
 
-@lru_cache(maxsize=4)
-def _blank_decision_html(dose_basis_needed, course_offered):
+@lru_cache(maxsize=8)
+def _blank_decision_html(dose_basis_needed, course_offered, longest_course):
     """The decision form's fields with nothing decided yet, rendered once per process:
     crispy's rendering was about a fifth of the summary's time, and this HTML depends only
-    on whether the dose basis and the IVIG course are asked (no token, nothing of the
-    patient or the user)."""
-    form = DecisionForm(dose_basis_needed=dose_basis_needed, course_offered=course_offered)
+    on whether the dose basis and the IVIG course are asked, and whether the course is
+    offered over its longest (no token, nothing of the patient or the user)."""
+    form = DecisionForm(
+        dose_basis_needed=dose_basis_needed,
+        course_offered=course_offered,
+        longest_course=longest_course,
+    )
     return render_to_string("guidance/partials/_decision_fields.html", {"form": form})
 
 
 def _decision_html(form):
     if form is None or form.is_bound:
         return None  # a finalized encounter shows no form; errors are rendered afresh
-    if any(form.initial.get(field) for field in DecisionForm.Meta.fields):
+    # The instance's own values: the longest course's 5 days are an initial value of the
+    # form (offer_longest_course), not a decision.
+    if any(getattr(form.instance, field) for field in DecisionForm.Meta.fields):
         return None  # a decision saved some other way: shown as it is, never kept
-    return _blank_decision_html("dose_basis" in form.fields, form.course_offered)
+    return _blank_decision_html(
+        "dose_basis" in form.fields, form.course_offered, form.longest_course
+    )
 
 
 def _render_step(request, encounter, step, assessment, form=None):
     if form is None:
         form = STEP_FORMS[step].for_encounter(encounter)
+    # The panel's statements are the published revision's, kept per revision: the revision
+    # (one query) only once something applies.
+    revision = published_for_content() if assessment.outcome.codes else None
     context = {
         "encounter": encounter,
         "fields_html": _fields_html(step, form),
@@ -152,7 +164,8 @@ def _render_step(request, encounter, step, assessment, form=None):
         "step_title": STEP_TITLES[step],
         "form": form,
         "steps": _step_nav(encounter, assessment, step),
-        "recommendations": panel_statements(assessment),
+        "recommendations": panel_statements(assessment, revision),
+        "content_key": content_key(revision),
         "tumour_risk": tumour_risk_summary(assessment.tumour_risk),
         "summary_ready": assessment.complete,
     }
@@ -165,6 +178,7 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
     and shows the IVIG order as the decision form stands (`order`: `order_preview`'s)."""
     revision_changed = False
     shown_fingerprint = None
+    revision = None  # a finalized encounter shows its snapshot, rendered afresh
     if not encounter.is_finalized:
         assessment = assessment or pathway.assess(encounter.answers)
         if form is None:
@@ -187,6 +201,7 @@ def _render_summary(request, encounter, assessment=None, summary=None, form=None
         "courses": _courses_with_state(encounter),
         "continue_url": _page_url(encounter, assessment.next_step()) if assessment else None,
         "order_preview": order,
+        "content_key": content_key(revision),
     }
     return render(request, _partial_or_page(request, "guidance/summary.html"), context)
 
@@ -396,10 +411,14 @@ def discard(request, encounter_id):
 @clinician_required
 def print_summary(request, encounter_id):
     encounter = encounters.get_for_owner(request.user, encounter_id)
-    summary = encounters.shown_summary(encounter)
+    # A finalized encounter prints its snapshot (rendered afresh); another, the summary on
+    # the published revision, whose statements' blocks are kept per revision.
+    revision = None if encounter.is_finalized else encounters.published_revision()
+    summary = encounters.shown_summary(encounter, revision=revision)
     AccessLog.record(request.user, encounter, AccessLog.Action.PRINTED)
     context = {
         "encounter": encounter,
+        "content_key": content_key(revision),
         "summary": summary,
         "courses": courses_shown(summary),
         "printed_at": timezone.now(),

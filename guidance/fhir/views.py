@@ -7,12 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from guidance import fhir
 from guidance.content.models import Revision
 from guidance.content.presentation import statements_by_code
+from guidance.content.rendered import content_key, once
 from guidance.encounters import workflow as encounters
 from guidance.encounters.models import AccessLog
 from guidance.encounters.views import clinician_required
@@ -43,8 +45,15 @@ def _refused(status, message, code="invalid"):
 def guideline_fhir(request):
     """The published revision as a Questionnaire and a PlanDefinition, for integrators."""
     revision = get_object_or_404(Revision.objects.published().select_related("guideline"))
-    statements = statements_by_code(revision, pathway.ALL_CODES)
-    return _fhir_response(fhir.guideline_bundle(revision, statements, settings.FHIR_BASE_URL))
+
+    def bundle():
+        statements = statements_by_code(revision, pathway.ALL_CODES)
+        return fhir.guideline_bundle(revision, statements, settings.FHIR_BASE_URL)
+
+    # The resources are built once per published revision (and base URL); the bundle's
+    # timestamp says when this response assembled them.
+    kept = once(content_key(revision), f"fhir-guideline-bundle:{settings.FHIR_BASE_URL}", bundle)
+    return _fhir_response({**kept, "timestamp": timezone.now().isoformat()})
 
 
 @require_GET
