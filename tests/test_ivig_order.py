@@ -207,6 +207,30 @@ def test_250_kg_without_height_shows_no_ivig_figure_only_a_link_to_give_it(
     assert "1.5 mg/kg × 250 kg = 375 mg, capped at 100 mg" in doses
 
 
+def test_a_record_saved_before_heights_were_asked_cannot_be_finalized_without_one(
+    clinician_client, without_height
+):
+    # IVIG answered, no height or sex: as encounters saved before the IVIG step asked them.
+    from guidance.encounters.workflow import resume_url
+
+    ivig_step = reverse("step", args=[without_height.pk, "ivig"])
+    assert resume_url(without_height) == ivig_step
+    refused = clinician_client.post(
+        reverse("finalize", args=[without_height.pk]),
+        as_shown({"decision": "followed"}, without_height),
+    )
+    assert refused.status_code == 200
+    assert "Answer every step before finalizing." in text_of(refused.content.decode())
+    without_height.refresh_from_db()
+    assert without_height.status != Encounter.Status.FINALIZED
+
+    given = {"plasma_exchange_available": "yes", "height_cm": "180", "sex": "male"}
+    assert clinician_client.post(ivig_step, given).status_code == 302
+    without_height.refresh_from_db()
+    assert resume_url(without_height) == reverse("summary", args=[without_height.pk])
+    assert 'name="ivig_g_per_kg"' in summary_page(clinician_client, without_height)
+
+
 def test_the_ivig_step_asks_what_the_patient_step_left_blank(
     clinician_client, make_encounter, ivig_answers
 ):

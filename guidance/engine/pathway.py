@@ -27,7 +27,7 @@ from guidance.engine.answers import (  # noqa: F401  (the engine's contract name
     validate,
 )
 from guidance.engine.dap_dosing import dap_dose
-from guidance.engine.dosing import ivig_doses, prednisone_dose
+from guidance.engine.dosing import IVIG_NEEDS, ivig_doses, prednisone_dose
 
 
 @dataclass(frozen=True)
@@ -306,13 +306,16 @@ def assess(answers: Mapping) -> Assessment:
 
 def required_fields(step: str, answers: Mapping) -> tuple[str, ...]:
     """The answers `step` needs given validated `answers`: a required question asked only
-    on some answers (the FDG-PET question) is required only while it is asked."""
-    return tuple(
+    on some answers (the FDG-PET question) is required only while it is asked. The `ivig`
+    step also needs height and sex, optional on the `patient` step: no IVIG dose without
+    them (DESIGN.md §4), so answers saved without them leave the step to answer."""
+    required = tuple(
         field
         for field in REQUIRED_FIELDS[step]
         if field not in QUESTION_CONDITIONS
         or QUESTION_CONDITIONS[field].reasons(answers) is not None
     )
+    return required + IVIG_NEEDS if step == "ivig" else required
 
 
 def evaluate(answers: Mapping) -> Outcome:
