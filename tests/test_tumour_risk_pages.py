@@ -20,6 +20,7 @@ from django.utils import timezone
 from guidance.encounters.wording import screen_due_line
 from guidance.engine import tumour_risk
 from guidance.models import Encounter
+from tests.pages import text_of
 from tests.paths import as_shown
 from tests.test_pdf import pdf_text
 
@@ -447,6 +448,33 @@ def test_the_home_page_lists_my_screens_due_in_30_days_or_overdue_only(
     assert "MRN-THEIRS" not in html
     assert reverse("summary", args=[overdue.pk]) in section
     assert reverse("summary", args=[due_soon.pk]) in section
+
+
+def test_after_a_ct_only_screen_the_worklists_say_fdg_pet_is_due_now(
+    clinician_client, make_encounter
+):
+    ct_only = make_encounter(
+        patient_reference="MRN-CT",
+        answers=worked_example_answers(months_ago(1), screen_included_pet="no"),
+    )
+    make_encounter(patient_reference="MRN-OVERDUE", answers=worked_example_answers(months_ago(4)))
+    no_date = worked_example_answers(months_ago(1))
+    del no_date["last_negative_screen_date"]
+    make_encounter(
+        patient_reference="MRN-CT-UNDATED", answers={**no_date, "screen_included_pet": "no"}
+    )
+
+    html = clinician_client.get(reverse("home")).content.decode()
+    section = text_of(html[html.index('id="screens-due-heading"') : html.index("My recent")])
+    assert re.search(r"MRN-CT :\s*FDG-PET due now \(the negative screen was a CT only\)", section)
+    assert re.search(r"MRN-CT-UNDATED :\s*FDG-PET due now", section)
+    assert section.index("MRN-CT :") < section.index("MRN-OVERDUE")  # due now comes first
+    assert reverse("summary", args=[ct_only.pk]) in html
+
+    listed = clinician_client.get(reverse("encounter_list")).content.decode()
+    row = listed[listed.index("MRN-CT<") :].split("</tr>")[0]
+    assert "FDG-PET now" in text_of(row)
+    assert "not known" not in row
 
 
 def test_a_newer_negative_screen_supersedes_the_patients_older_due_date(

@@ -135,47 +135,51 @@ def recent(user, count=5):
     return with_next_screens(listed(user)[:count])
 
 
-def next_screen(answers):
-    """The next tumour screen due by these stored answers (a date), or None when no screen
-    date is known, the score does not apply, or the screen was a CT only (FDG-PET is due
-    now, and the schedule counts from it)."""
+def screen_plan(answers):
+    """(the next tumour screen due by these stored answers, or None; whether FDG-PET is due
+    now). No date when none is known, the score does not apply, or the screen was a CT only:
+    then FDG-PET is due now, and the schedule counts from it."""
     try:
         plan = tumour_risk.plan(pathway.validate(answers))
     except pathway.AnswerError:
-        return None  # answers stored under older rules: no date rather than a 500
-    return plan["next"] if plan else None
+        return None, False  # answers stored under older rules: no date rather than a 500
+    return (plan["next"], plan["pet_now"]) if plan else (None, False)
 
 
 def with_next_screens(encounters):
-    """The encounters as a list, each with `next_screen` (a date or None)."""
+    """The encounters as a list, each with `next_screen` (a date or None) and `pet_now`."""
     listed = list(encounters)
     for encounter in listed:
-        encounter.next_screen = next_screen(encounter.answers)
+        encounter.next_screen, encounter.pet_now = screen_plan(encounter.answers)
     return listed
 
 
 def screens_due(user, today=None, within_days=SCREENS_DUE_WITHIN_DAYS):
-    """The clinician's patients whose next tumour screen is overdue or due within
-    `within_days`, soonest first, in one query. A patient's newest encounter with a screen
-    date speaks for the patient: an older one's date has been superseded. Encounters
-    without a patient reference each stand for themselves."""
+    """The clinician's patients whose FDG-PET is due now (the negative screen was a CT only),
+    then those whose next tumour screen is overdue or due within `within_days`, soonest
+    first, in one query. A patient's newest encounter with a screen answer speaks for the
+    patient: an older one's has been superseded. Encounters without a patient reference
+    each stand for themselves."""
     today = today or timezone.localdate()
     until = today + datetime.timedelta(days=within_days)
-    with_dates = Encounter.objects.filter(
-        owner=user, answers__has_key="last_negative_screen_date"
+    with_screens = Encounter.objects.filter(
+        Q(answers__has_key="last_negative_screen_date") | Q(answers__screen_included_pet="no"),
+        owner=user,
     ).only(*_LISTED_FIELDS)
     seen_references = set()
-    due = []
-    for encounter in with_dates:  # newest first
+    pet_now, due = [], []
+    for encounter in with_screens:  # newest first
         if encounter.patient_reference:
             if encounter.patient_reference in seen_references:
                 continue
             seen_references.add(encounter.patient_reference)
-        encounter.next_screen = next_screen(encounter.answers)
-        if encounter.next_screen is not None and encounter.next_screen <= until:
+        encounter.next_screen, encounter.pet_now = screen_plan(encounter.answers)
+        if encounter.pet_now:
+            pet_now.append(encounter)
+        elif encounter.next_screen is not None and encounter.next_screen <= until:
             encounter.screen_overdue = encounter.next_screen < today
             due.append(encounter)
-    return sorted(due, key=lambda encounter: encounter.next_screen)
+    return pet_now + sorted(due, key=lambda encounter: encounter.next_screen)
 
 
 def search(user, reference="", status=""):
