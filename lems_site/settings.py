@@ -80,7 +80,7 @@ TEMPLATES = [
                 "guidance.encounters.context_processors.roles",
             ],
             "builtins": ["template_partials.templatetags.partials"],
-            "libraries": {"shown_to": "lems_site.shown_to"},
+            "libraries": {"page_assets": "lems_site.page_assets", "shown_to": "lems_site.shown_to"},
         },
     },
 ]
@@ -94,8 +94,15 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers take the lock when their transaction begins, so two tabs saving one encounter
-    # are serialized instead of one overwriting the other's answers.
-    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # are serialized instead of one overwriting the other's answers. Write-ahead logging:
+    # readers never wait for a writer, and a commit writes the log once instead of the
+    # rollback journal and the database (about 1 ms of every step saved, docs/PERFORMANCE.md);
+    # synchronous FULL keeps every committed answer through a power cut.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -41,3 +41,21 @@ def test_a_migrated_database_is_written_as_always():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA synchronous")
         assert cursor.fetchone()[0] != 0
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's journal and sync modes")
+def test_a_sqlite_file_is_written_ahead_and_kept_through_a_power_cut(tmp_path):
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    file_database = DatabaseWrapper(
+        {**connection.settings_dict, "NAME": str(tmp_path / "db.sqlite3")}, alias="file"
+    )
+    try:
+        with file_database.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            assert cursor.fetchone()[0] == "wal"
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 2  # FULL
+    finally:
+        file_database.close()

@@ -114,3 +114,18 @@ def test_a_kept_block_reads_as_one_rendered_afresh_with_each_patients_reasons(
             assert statement_block(each, layout, key) == afresh  # built and kept
             assert statement_block(each, layout, key) == afresh  # read from the cache
             assert "@@" not in afresh
+
+
+@pytest.mark.parametrize("reference", ["", "MRN-0042", 'A&B <"x">\'y\''])
+def test_the_kept_reference_field_reads_as_crispy_renders_it(reference):
+    from django.template.loader import render_to_string
+
+    from guidance.encounters.forms import STEP_FORMS
+    from guidance.encounters.views import _reference_field_html
+
+    form = STEP_FORMS["patient"](initial={"patient_reference": reference})
+    fresh = render_to_string("guidance/partials/_reference_field.html", {"form": form})
+    assert _reference_field_html(form) == fresh
+    assert "\x00" not in _reference_field_html(form)
+    if reference.startswith("A&B"):  # escaped as Django escapes it, not doubly
+        assert 'value="A&amp;B &lt;&quot;x&quot;&gt;&#x27;y&#x27;"' in fresh

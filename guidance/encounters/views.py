@@ -18,6 +18,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url
@@ -125,6 +127,30 @@ def _fields_html(step, form):
     return _unbound_fields_html(step, shown, earlier.get("sex"), earlier.get("height_cm"))
 
 
+# Where the patient reference goes in the kept reference field: a value no one can type.
+_REFERENCE_SLOT = "\x00patient-reference\x00"
+
+
+@lru_cache(maxsize=1)
+def _reference_field_html_around_slot():
+    form = STEP_FORMS["patient"](initial={"patient_reference": _REFERENCE_SLOT})
+    return render_to_string("guidance/partials/_reference_field.html", {"form": form})
+
+
+def _reference_field_html(form):
+    """The patient step's reference field, rendered once per process around a slot the
+    reference is put into, escaped, for each request (crispy's render of this one field was
+    a quarter of the step's time). The kept HTML holds no patient data; errors and what
+    was typed are rendered afresh."""
+    if form.step != "patient" or form.is_bound:
+        return None
+    html = _reference_field_html_around_slot()
+    reference = form.initial.get("patient_reference") or ""
+    if not reference:
+        return mark_safe(html.replace(f' value="{_REFERENCE_SLOT}"', ""))
+    return mark_safe(html.replace(_REFERENCE_SLOT, escape(reference)))
+
+
 @lru_cache(maxsize=8)
 def _blank_decision_html(dose_basis_needed, course_offered, longest_course):
     """The decision form's fields with nothing decided yet, rendered once per process:
@@ -160,6 +186,7 @@ def _render_step(request, encounter, step, assessment, form=None):
     context = {
         "encounter": encounter,
         "fields_html": _fields_html(step, form),
+        "reference_html": _reference_field_html(form),
         "step": step,
         "step_title": STEP_TITLES[step],
         "form": form,
