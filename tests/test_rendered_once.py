@@ -116,7 +116,7 @@ def test_a_kept_block_reads_as_one_rendered_afresh_with_each_patients_reasons(
             assert "@@" not in afresh
 
 
-@pytest.mark.parametrize("reference", ["", "MRN-0042", 'A&B <"x">\'y\''])
+@pytest.mark.parametrize("reference", ["", "MRN-0042", "A&B <\"x\">'y'"])
 def test_the_kept_reference_field_reads_as_crispy_renders_it(reference):
     from django.template.loader import render_to_string
 
