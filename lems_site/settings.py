@@ -229,15 +229,25 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # rows are removed by `manage.py clearsessions` (README "Sessions").
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
-# The cache holds only what a published revision shows, rendered once (guidance/content/
-# rendered.py): keyed by the revision's id and content version, so it never goes stale and
-# each process may keep its own. Room for every statement's block in every layout (about
-# 40 statements, 4 layouts, 4 variants) for a few revisions.
+# The default cache holds only what a published revision shows, rendered once (guidance/
+# content/rendered.py): keyed by the revision's id and content version, so it never goes
+# stale and each process may keep its own. Room for every statement's block in every layout
+# (about 40 statements, 4 layouts, 4 variants) for a few revisions.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "OPTIONS": {"MAX_ENTRIES": 5000},
-    }
+    },
+    # Finalized summaries' PDFs (guidance/encounters/pdf.py), keyed by the SHA-256 of the
+    # HTML rendered, so never stale. Its own LOCATION: LocMem caches of one LOCATION share
+    # their entries. Bounded: at most 200 PDFs of about 50 KB (an 8-page IVIG summary is 47
+    # KB), about 10 MB per process (3 gunicorn workers: about 30 MB), kept a day at most.
+    "pdfs": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "pdfs",
+        "TIMEOUT": 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    },
 }
 
 # A load balancer probes /healthz over plain HTTP: it must see 200, not a 301 to https,

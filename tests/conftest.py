@@ -28,10 +28,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _fresh_cache():
     """What is kept per revision (guidance/content/rendered.py) is keyed by the revision's
     id and content version; a test's rolled-back transaction can leave another test the
-    same row with other content, so each test starts with an empty cache."""
-    from django.core.cache import cache
+    same row with other content, so each test starts with empty caches (the PDFs' too:
+    guidance/encounters/pdf.py)."""
+    from django.conf import settings
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()
 
 
 @pytest.fixture

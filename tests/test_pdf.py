@@ -4,12 +4,16 @@ import io
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from pypdf import PdfReader
 
+from guidance.models import AccessLog
 from tests.paths import as_shown
+from tests.test_ivig_review import post_review, prescribe  # noqa: F401
 
 
 @pytest.fixture
@@ -92,3 +96,79 @@ def test_the_pdf_reference_list_prints_the_cited_numbers_not_a_count(
     listed = text[text.rindex("References") :]
     numbered = re.findall(r"^\s*(\d+)\. (\S+)", listed, re.M)
     assert numbered == [("1", "Titulaer"), ("2", "Keogh"), ("4", "Newsom-Davis")]
+
+
+# --- one render per content -------------------------------------------------------------------
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """The PDFs WeasyPrint renders, counted."""
+    import weasyprint
+
+    made = []
+    write_pdf = weasyprint.HTML.write_pdf
+
+    def counted(self, *args, **kwargs):
+        made.append(1)
+        return write_pdf(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", counted)
+    return made
+
+
+def flat_text(response):
+    return " ".join(pdf_text(response)[1].split())
+
+
+def test_the_same_record_downloaded_again_is_the_same_file_rendered_once_and_logged_twice(
+    clinician_client, finalized, renders
+):
+    url = reverse("summary_pdf", args=[finalized.pk])
+    first = clinician_client.get(url)
+    second = clinician_client.get(url)
+    assert first.status_code == second.status_code == 200
+    assert second.content == first.content
+    assert second["Content-Type"] == "application/pdf"
+    assert second["Content-Disposition"] == first["Content-Disposition"]
+    assert len(renders) == 1
+    downloads = AccessLog.objects.filter(encounter=finalized, action=AccessLog.Action.DOWNLOADED)
+    assert downloads.count() == 2
+
+
+def test_a_review_recorded_between_two_downloads_is_in_the_second(
+    clinician_client,
+    prescribe,  # noqa: F811
+    renders,
+):
+    encounter = prescribe()
+    url = reverse("summary_pdf", args=[encounter.pk])
+    before = flat_text(clinician_client.get(url))
+    assert "QMG 18 → 12" not in before
+    assert post_review(clinician_client, encounter).status_code == 302
+    after = flat_text(clinician_client.get(url))
+    assert "QMG 18 → 12: 6 points better; lower is better" in after
+    assert len(renders) == 2
+
+
+def test_the_pdf_says_the_day_it_was_printed_not_the_time(clinician_client, finalized):
+    text = flat_text(clinician_client.get(reverse("summary_pdf", args=[finalized.pk])))
+    today = dateformat.format(timezone.localdate(), "j M Y")
+    footer = text[text.index("Printed by") :]
+    assert footer.startswith(f"Printed by Ada Byron on {today}.")
+    assert not re.search(r"\d:\d\d", footer)
+
+
+def test_a_pdf_not_made_is_not_kept(clinician_client, finalized, monkeypatch, renders):
+    url = reverse("summary_pdf", args=[finalized.pk])
+    with monkeypatch.context() as without_pango:
+        without_pango.setitem(sys.modules, "weasyprint", None)
+        assert clinician_client.get(url).status_code == 503
+    assert renders == []
+    response = clinician_client.get(url)
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+    assert len(renders) == 1
+    # Only the download that gave a PDF is logged.
+    downloads = AccessLog.objects.filter(encounter=finalized, action=AccessLog.Action.DOWNLOADED)
+    assert downloads.count() == 1

@@ -2,11 +2,18 @@
 
 WeasyPrint is imported only when a PDF is asked for: on a server without Pango the import
 fails with OSError, and that must cost the PDF button (a clear page), not the whole app.
+
+A PDF is made once per content: kept in the "pdfs" cache (lems_site/settings.py) under the
+SHA-256 of the exact HTML WeasyPrint is given, so the same HTML always gives the same file
+and any change at all (a review recorded, a course's state, the day, another clinician)
+is another key: nothing kept can be stale, and nothing needs invalidating.
 """
 
+import hashlib
 from pathlib import Path
 
 from django.contrib.staticfiles import finders
+from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -30,6 +37,22 @@ def pdf_from_html(html: str) -> bytes:
         raise PdfUnavailable(f"WeasyPrint could not render the PDF ({error}).") from error
 
 
+PDF_CACHE = "pdfs"
+
+
+def cached_pdf(html: str) -> bytes:
+    """The PDF of `html`, rendered once and then kept (a day, in the "pdfs" cache).
+
+    A PdfUnavailable is raised, never kept: the next download tries again."""
+    key = "pdf:" + hashlib.sha256(html.encode("utf-8")).hexdigest()
+    kept = caches[PDF_CACHE]
+    pdf = kept.get(key)
+    if pdf is None:
+        pdf = pdf_from_html(html)
+        kept.set(key, pdf)
+    return pdf
+
+
 def summary_html(request, encounter, summary) -> str:
     """The print page of a finalized summary as the PDF renders it: the print stylesheet
     inlined, since WeasyPrint fetches no static files."""
@@ -37,7 +60,9 @@ def summary_html(request, encounter, summary) -> str:
         "encounter": encounter,
         "summary": summary,
         "courses": courses_shown(summary),
-        "printed_at": timezone.now(),
+        # The day only, not the time: the same record prints the same PDF all day, so the
+        # one rendered is reused (`cached_pdf`).
+        "printed_on": timezone.localdate(),
         "pdf": True,
         "print_css": Path(finders.find("css/print.css")).read_text(encoding="utf-8"),
     }

@@ -28,7 +28,7 @@ from guidance.content.rendered import content_key, published_for_content
 from guidance.encounters import workflow as encounters
 from guidance.encounters.forms import STEP_FORMS, DecisionForm, EncounterSearchForm
 from guidance.encounters.models import AccessLog
-from guidance.encounters.pdf import PdfUnavailable, pdf_from_html, summary_html
+from guidance.encounters.pdf import PdfUnavailable, cached_pdf, summary_html
 from guidance.encounters.summary import courses_shown, panel_statements, tumour_risk_summary
 from guidance.encounters.wording import STEP_TITLES
 from guidance.encounters.workflow import EncounterError, is_clinician
@@ -456,11 +456,12 @@ def print_summary(request, encounter_id):
 @require_GET
 @clinician_required
 def summary_pdf(request, encounter_id):
-    """The finalized summary as an A4 PDF, rendered on the server from the print page."""
+    """The finalized summary as an A4 PDF, rendered on the server from the print page, once
+    per content (`cached_pdf`); every download is logged, a kept one too."""
     encounter = encounters.get_for_owner(request.user, encounter_id)
     html = summary_html(request, encounter, encounters.finalized_summary(encounter))
     try:
-        pdf = pdf_from_html(html)
+        pdf = cached_pdf(html)
     except PdfUnavailable as unavailable:
         logger.error("PDF not made: %s", unavailable)
         context = {"encounter": encounter, "reason": str(unavailable)}
