@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import brotli
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -160,7 +161,8 @@ class Bench:
     endpoints: list
     clients: dict = field(default_factory=dict)  # dataset name -> (client, csrf token)
     servers: dict = field(default_factory=dict)  # dataset name -> bench.servers.Gunicorn
-    pdf_samples: list = field(default_factory=list)  # seconds (`time_pdf`)
+    pdf_samples: list = field(default_factory=list)  # seconds, first renders (`time_pdf`)
+    pdf_again_samples: list = field(default_factory=list)  # seconds, the same PDF again
     cookies: dict = field(default_factory=dict)  # dataset name -> Cookie header
     # (dataset, endpoint label) -> {"queries", "status", "bytes", "gzip", "brotli"}
     shapes: dict = field(default_factory=dict)
@@ -268,12 +270,19 @@ class Bench:
 
 def time_pdf(client, path, count=PDF_REQUESTS):
     """Seconds of `count` requests of a PDF, in-process, one after the other (after one
-    untimed): its time is WeasyPrint's, against which the floors (a few ms) say nothing."""
+    untimed): its time is WeasyPrint's, against which the floors (a few ms) say nothing.
+    Returns (first renders: the kept PDFs cleared before each, as for a content downloaded
+    for the first time; the same content again, as kept)."""
     request = Request("GET", path)
     _, status, body = in_process(client, request)
     check_status("PDF GET", status, 200, body)
     assert body.startswith(b"%PDF"), body[:40]
-    return [in_process(client, request)[0] for _ in range(count)]
+    first = []
+    for _ in range(count):
+        caches["pdfs"].clear()
+        first.append(in_process(client, request)[0])
+    again = [in_process(client, request)[0] for _ in range(count)]
+    return first, again
 
 
 def first_load(server, cookie_header, step_path):

@@ -149,18 +149,22 @@ class Target(NamedTuple):
     budget: bool = False  # a budget of issue 27: `make bench` fails when it is missed
 
 
-def _pdf_row(bench):
-    median = statistics.median(bench.pdf_samples)
-    measured = (
-        f"{milliseconds(median)} ms median, {milliseconds(max(bench.pdf_samples))} ms at most, "
-        f"over {len(bench.pdf_samples)} requests (10,000 encounters)"
-    )
-    return Target(
-        f"a finalized summary's PDF ≤ {PDF_TARGET_MS} ms (in-process median)",
-        measured,
-        median * 1000 <= PDF_TARGET_MS,
-        True,
-    )
+def _pdf_rows(bench):
+    """The budget on a first render (what a clinician waits for), and the same PDF again
+    (kept per content, reported only)."""
+    rows = []
+    for samples, what, budget in (
+        (bench.pdf_samples, "a finalized summary's PDF, first render,", True),
+        (bench.pdf_again_samples, "the same PDF downloaded again (kept)", False),
+    ):
+        median = statistics.median(samples)
+        measured = (
+            f"{milliseconds(median)} ms median, {milliseconds(max(samples))} ms at most, "
+            f"over {len(samples)} requests (10,000 encounters)"
+        )
+        target = f"{what} ≤ {PDF_TARGET_MS} ms (in-process median)"
+        rows.append(Target(target, measured, median * 1000 <= PDF_TARGET_MS, budget))
+    return rows
 
 
 def targets(bench, loads):
@@ -185,7 +189,7 @@ def targets(bench, loads):
             SUMMARY_FLOOR_RATIO_TARGET,
             budget=True,
         ),
-        _pdf_row(bench),
+        *_pdf_rows(bench),
     ]
     for label in ("encounters list GET", "encounters search POST"):
         small, _ = bench.timing("small", "in-process", label)
