@@ -94,6 +94,20 @@ def test_publishing_gives_the_revision_a_new_content_version(draft, editor, revi
     assert content_key(published) == f"{published.pk}.{published.content_version.hex}"
 
 
+def test_the_published_revision_as_pages_read_it_is_the_published_row(guideline):
+    from guidance.content.rendered import published_for_content
+
+    lean, row = published_for_content(), published_revision(guideline)
+    for field in ("pk", "status", "content_version", "number", "title", "disclaimer"):
+        assert getattr(lean, field) == getattr(row, field), field
+    assert lean.published_at == row.published_at  # an aware datetime, as the ORM reads it
+    assert lean.published_at.tzinfo is not None
+    assert content_key(lean) == content_key(row)
+
+    Revision.objects.filter(pk=row.pk).update(status="retired")
+    assert published_for_content() is None
+
+
 @pytest.mark.parametrize("layout", ["summary", "print", "panel", "guideline"])
 def test_a_kept_block_reads_as_one_rendered_afresh_with_each_patients_reasons(
     guideline, ivig_answers, layout

@@ -31,17 +31,22 @@ WHY_MARK = "@@why-7c1e@@"
 PRIORITY_MARK = "@@priority-7c1e@@"
 
 
+# What a page reads of the published revision: its key, and the facts the summary heads.
+_PUBLISHED_FIELDS = ("pk", "content_version", "number", "title", "disclaimer", "published_at")
+
+
 @functools.cache
 def _published_sql(alias):
-    query = Revision.objects.published().order_by().values_list("pk", "content_version")
+    query = Revision.objects.published().order_by().values_list(*_PUBLISHED_FIELDS)
     return query.query.get_compiler(alias).as_sql()
 
 
 def published_for_content():
-    """The published revision as far as what is kept of it needs it (its id, status and
-    content version; an unsaved instance, None when nothing is published), in one query
-    compiled once per process: a step page's panel asks it on every request, and building
-    the query through the ORM cost more than SQLite took to answer it."""
+    """The published revision as far as the pages read it (an unsaved instance with its id,
+    status, content version, number, title, disclaimer and publication time; None when
+    nothing is published), in one query compiled once per process: every step page and
+    summary asks it, and building the query through the ORM cost more than SQLite took to
+    answer it."""
     database = connections[router.db_for_read(Revision)]
     sql, params = _published_sql(database.alias)
     with database.cursor() as cursor:
@@ -49,8 +54,12 @@ def published_for_content():
         row = cursor.fetchone()
     if row is None:
         return None
-    version = Revision._meta.get_field("content_version").to_python(row[1])
-    return Revision(pk=row[0], status=RevisionStatus.PUBLISHED, content_version=version)
+    values = dict(zip(_PUBLISHED_FIELDS, row, strict=True))
+    for name in ("content_version", "published_at"):  # e.g. SQLite's text, as the ORM reads it
+        column = Revision._meta.get_field(name).get_col(Revision._meta.db_table)
+        for convert in database.ops.get_db_converters(column):
+            values[name] = convert(values[name], column, database)
+    return Revision(status=RevisionStatus.PUBLISHED, **values)
 
 
 def content_key(revision):

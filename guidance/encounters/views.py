@@ -177,12 +177,13 @@ def _decision_html(form):
     )
 
 
-def _render_step(request, encounter, step, assessment, form=None):
+def _render_step(request, encounter, step, assessment, form=None, revision=None):
     if form is None:
         form = STEP_FORMS[step].for_encounter(encounter)
     # The panel's statements are the published revision's, kept per revision: the revision
-    # (one query) only once something applies.
-    revision = published_for_content() if assessment.outcome.codes else None
+    # (one query) only once something applies, unless the answers were just saved on it.
+    if revision is None and assessment.outcome.codes:
+        revision = published_for_content()
     context = {
         "encounter": encounter,
         "fields_html": _fields_html(step, form),
@@ -199,18 +200,23 @@ def _render_step(request, encounter, step, assessment, form=None):
     return render(request, _partial_or_page(request, "guidance/step.html"), context)
 
 
-def _render_summary(request, encounter, assessment=None, summary=None, form=None, order=None):
+def _render_summary(
+    request, encounter, assessment=None, summary=None, form=None, order=None, revision=None
+):
     """The summary page; a finalized encounter's shows its snapshot and no form. An open
     one's says when its answers were given under an earlier revision than the one shown,
-    and shows the IVIG order as the decision form stands (`order`: `order_preview`'s)."""
+    and shows the IVIG order as the decision form stands (`order`: `order_preview`'s), on
+    the published revision (`revision`, as `published_for_content` gives it; read unless
+    given)."""
     revision_changed = False
     shown_fingerprint = None
-    revision = None  # a finalized encounter shows its snapshot, rendered afresh
-    if not encounter.is_finalized:
+    if encounter.is_finalized:
+        revision = None  # the snapshot is shown, rendered afresh
+    else:
         assessment = assessment or pathway.assess(encounter.answers)
         if form is None:
             form = encounters.decision_form(encounter, assessment)
-        revision = encounters.published_revision()
+        revision = revision or published_for_content()
         summary = summary or encounters.shown_summary(encounter, assessment, revision)
         revision_changed = encounters.answered_on_earlier_revision(encounter, revision)
         shown_fingerprint = encounters.summary_fingerprint(encounter, revision)
@@ -325,9 +331,12 @@ def _save_step(request, encounter_id, step):
     url = _page_url(encounter, following)
     if not request.htmx:
         return redirect(url)
+    # The published revision the answers were just saved on: the page shown next reads it.
     if following is None:
-        return push_url(_render_summary(request, encounter, assessment), url)
-    return push_url(_render_step(request, encounter, following, assessment), url)
+        shown = _render_summary(request, encounter, assessment, revision=encounter.revision)
+    else:
+        shown = _render_step(request, encounter, following, assessment, revision=encounter.revision)
+    return push_url(shown, url)
 
 
 @require_GET
@@ -440,7 +449,7 @@ def print_summary(request, encounter_id):
     encounter = encounters.get_for_owner(request.user, encounter_id)
     # A finalized encounter prints its snapshot (rendered afresh); another, the summary on
     # the published revision, whose statements' blocks are kept per revision.
-    revision = None if encounter.is_finalized else encounters.published_revision()
+    revision = None if encounter.is_finalized else published_for_content()
     summary = encounters.shown_summary(encounter, revision=revision)
     AccessLog.record(request.user, encounter, AccessLog.Action.PRINTED)
     context = {

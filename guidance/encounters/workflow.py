@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guidance.content.models import Revision
+from guidance.content.rendered import published_for_content
 from guidance.encounters import summary
 from guidance.encounters.forms import (
     BASELINE_FIELDS,
@@ -417,11 +418,13 @@ def save_step(user, encounter_id, step, data):
         _require_open(encounter)
         form = STEP_FORMS[step](data, earlier_answers=encounter.answers)
         if form.is_valid():
-            _store_step(encounter, form)
+            _store_step(encounter, form, published_for_content())
     return encounter, form
 
 
-def _store_step(encounter, form):
+def _store_step(encounter, form, published):
+    """`published`: the published revision as `published_for_content` gives it (None when
+    nothing is published), read under the row's lock; the step shown next reads it too."""
     # The step's answers replace all of that step's earlier ones, so a cleared optional
     # answer (height, say) is dropped rather than kept from before.
     encounter.answers = form.merged_answers()
@@ -429,13 +432,11 @@ def _store_step(encounter, form):
         encounter.patient_reference = form.cleaned_data["patient_reference"]
     complete = form.assessment.complete
     encounter.status = Encounter.Status.COMPLETE if complete else Encounter.Status.IN_PROGRESS
-    # The revision the answers are evaluated on: the published one, found in the same query.
-    encounter.revision_id = models.Subquery(Revision.objects.published().values("pk")[:1])
+    # The revision the answers are evaluated on: the published one.
+    encounter.revision = published
     encounter.save(
         update_fields=["answers", "patient_reference", "status", "revision", "updated_at"]
     )
-    # The attribute now holds the subquery: make it deferred, read from the row if needed.
-    encounter.__dict__.pop("revision_id")
 
 
 def published_revision():
