@@ -91,7 +91,12 @@ def answer_step(page: Page, step, weight="70", reference="E2E-0001"):
 
 
 def save_and_continue(page: Page):
-    page.get_by_role("button", name="Save and continue").click()
+    """Click and wait for the server's answer, so the step is stored before the test goes on
+    (a `goto` straight after the click would otherwise race the POST). The step's form posts to
+    the step's own address (the page's, less a #field an error link added)."""
+    step = page.url.partition("#")[0]
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url == step):
+        page.get_by_role("button", name="Save and continue").click()
 
 
 def recommendations_panel(page: Page):
@@ -110,7 +115,9 @@ def shoot(page: Page, name):
 
 def assert_accessible(page: Page, name, exclude=()):
     """No serious or critical axe-core violation on the page as it stands (outside the CSS
-    selectors of `exclude`)."""
+    selectors of `exclude`). Transitions off (reduced motion), so axe judges the settled colours,
+    not a button half-way into its hover colour under the pointer that just clicked it."""
+    page.emulate_media(reduced_motion="reduce")
     context = {"exclude": [[selector] for selector in exclude]} if exclude else None
     violations = Axe().run(page, context=context).response["violations"]
     blocking = [v for v in violations if v["impact"] in BLOCKING_IMPACTS]

@@ -196,7 +196,7 @@ def test_a_failed_save_says_what_happened_keeps_the_answers_and_retries(
         return route.fulfill(status=500, body="Internal Server Error")
 
     page.route("**/tumour/", fail)
-    save_and_continue(page)
+    page.get_by_role("button", name="Save and continue").click()  # no answer, or a 500
 
     notice = page.locator(".request-failed")
     expect(notice).to_be_visible()
