@@ -33,6 +33,9 @@ def _fresh_cache():
     from django.conf import settings
     from django.core.cache import caches
 
+    from guidance.content import rendered
+
+    rendered.forget()
     for alias in settings.CACHES:
         caches[alias].clear()
 

@@ -488,6 +488,18 @@ def test_an_early_review_is_recorded_marked_early_and_leaves_the_course_due(
     assert "day 14 after the course start Score" in summary_text
 
 
+def test_the_review_window_opens_on_day_14_not_a_day_sooner(clinician_client, prescribe):
+    """The database's date arithmetic (workflow.DaysAfter), on SQLite and PostgreSQL alike:
+    a review on day 13 leaves the course due, one on day 14 settles it."""
+    encounter = prescribe(started_days_ago=20, reference="MRN-DAY-13")
+    post_review(
+        clinician_client, encounter, review_date=days_ago(7).isoformat(), plan="repeat_course"
+    )
+    assert worklist(clinician_client) == ([("MRN-DAY-13", "Due")], 1)
+    post_review(clinician_client, encounter, review_date=days_ago(6).isoformat())
+    assert worklist(clinician_client) == ([], 0)
+
+
 def test_an_early_review_that_stops_ivig_settles_the_course(clinician_client, prescribe):
     encounter = prescribe(started_days_ago=20, reference="MRN-STOPPED")
     post_review(clinician_client, encounter, review_date=days_ago(12).isoformat(), plan="stop")

@@ -2,10 +2,11 @@
 and reused (issue 27): the statements' facts and references, and each statement's block as
 templates/guidance/partials/_statement.html renders it.
 
-Everything is kept in Django's cache under a key of the revision's id and its
-`content_version`, which the loader (`seed.load_content`) and publishing
-(`revisions.publish`) replace whenever they change what a revision shows: a key never goes
-stale, so a per-process cache is enough and several servers never disagree. Only the
+Everything is kept (the facts in Django's cache, the HTML blocks in this process's memory)
+under a key of the revision's id and its `content_version`, which the loader
+(`seed.load_content`) and publishing (`revisions.publish`) replace whenever they change what
+a revision shows: a key never goes stale, so a per-process cache is enough and several
+servers never disagree. Only the
 published revision is kept; a draft, whose content an editor changes row by row, is always
 read afresh. A finalized encounter shows its snapshot, which is not read from here.
 
@@ -82,6 +83,33 @@ def once(key, name, build):
     return value
 
 
+# The HTML blocks, kept in this process's memory: strings, never changed in place, so unlike
+# `once`'s values (dicts, copied out of Django's cache on every read: 8 µs a read, 28 reads a
+# summary) they are shared as they are. Bounded: emptied when full (a revision has about 40
+# statements in 4 layouts, and the combinations of their why and priority marks).
+_HTML_KEPT = {}
+_HTML_KEPT_MOST = 2_000
+
+
+def _html_once(key, name, render):
+    """`render()`'s HTML, kept per `key` (a `content_key`) and `name` in this process."""
+    full_key = (key, name)
+    html = _HTML_KEPT.get(full_key)
+    if html is None:
+        html = str(render())
+        if len(_HTML_KEPT) >= _HTML_KEPT_MOST:
+            _HTML_KEPT.clear()
+        _HTML_KEPT[full_key] = html
+    return html
+
+
+def forget():
+    """Empty what this module keeps (the tests: a rolled-back transaction can give the next
+    test a revision of the same id and content version with other content)."""
+    _HTML_KEPT.clear()
+    cache.clear()
+
+
 def _read_content(revision):
     links = StatementCitation.objects.select_related("citation")
     statements = (
@@ -111,10 +139,12 @@ def references_block(references, key):
 
     def render():
         context = {"summary": {"references": references}}
-        return str(render_to_string("guidance/partials/_references.html", context))
+        return render_to_string("guidance/partials/_references.html", context)
 
+    if key is None:
+        return render()
     numbers = ",".join(str(reference["number"]) for reference in references)
-    return mark_safe(once(key, f"references:{numbers}", render))  # noqa: S308 (a template's)
+    return mark_safe(_html_once(key, f"references:{numbers}", render))  # noqa: S308 (a template's)
 
 
 def statement_block(statement, layout, key):
@@ -135,13 +165,11 @@ def statement_block(statement, layout, key):
             "why": [WHY_MARK] if why else [],
             "priority": [PRIORITY_MARK] if priority else [],
         }
-        return str(
-            render_to_string(
-                "guidance/partials/_statement.html", {"statement": marked, "layout": layout}
-            )
+        return render_to_string(
+            "guidance/partials/_statement.html", {"statement": marked, "layout": layout}
         )
 
-    html = once(key, name, render)
+    html = _html_once(key, name, render)
     if why:
         html = html.replace(WHY_MARK, escape("; ".join(why)))
     if priority:

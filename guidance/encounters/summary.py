@@ -175,6 +175,20 @@ def _markers(code, statements, priority):
     }
 
 
+def plan_marker_words(markers):
+    """[(kind, words)] of a plan line's markers (`_markers`), in the words and order of
+    _statement.html: Local, the verification when not confirmed, High priority. The summary's
+    lines (the `plan_markers` tag) and the FHIR narrative read the same list."""
+    words = []
+    if markers.get("origin") == "local":
+        words.append(("local", "Local"))
+    if markers.get("verification") not in (None, "", "verified"):
+        words.append(("verification", markers["verification_label"]))
+    if markers.get("priority"):
+        words.append(("priority", "High priority"))
+    return words
+
+
 def _tumour_line(codes, answers, tumour_risk, due_line):
     """(code, text) of the tumour line, or None: treatment first when a tumour is found,
     else what the screening needs now (DESIGN §4 "One reconciled plan")."""

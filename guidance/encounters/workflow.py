@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Permission
 from django.db import connections, models, router, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Cast
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -94,11 +93,13 @@ def _compiled_for_user(build, alias):
     return build(_ANY_USER).query.get_compiler(alias).as_sql()
 
 
-def _rows_for_user(build, user):
+def _rows_for_user(build, user, *, count=False):
     """The rows of `build(user)`'s query for `user` (a user or its id), as the database
-    returns them (no conversion)."""
+    returns them (no conversion); with `count`, only how many there are."""
     database = connections[router.db_for_read(Encounter)]
     sql, params = _compiled_for_user(build, database.alias)
+    if count:
+        sql = f"SELECT COUNT(*) FROM ({sql}) counted"  # noqa: S608 (the ORM's own SQL)
     user_id = user if isinstance(user, int) else user.pk
     with database.cursor() as cursor:
         cursor.execute(sql, [user_id if param == _ANY_USER else param for param in params])
@@ -206,6 +207,27 @@ def search(user, reference="", status=""):
     return found
 
 
+class DaysAfter(models.Func):
+    """The date `days` days after the date `expression`, in the database's own arithmetic:
+    PostgreSQL's date + integer, SQLite's date(). Django's date + timedelta calls a Python
+    function for every row on SQLite (half the time of the navigation's count)."""
+
+    output_field = models.DateField()
+    template = "(%(expressions)s)"
+    arg_joiner = " + "
+
+    def __init__(self, expression, days):
+        super().__init__(expression, Value(days))
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        expression, days = self.get_source_expressions()
+        modifier = self.copy()
+        modifier.set_source_expressions([expression, Value(f"+{days.value} days")])
+        return modifier.as_sql(
+            compiler, connection, template="date(%(expressions)s)", arg_joiner=", "
+        )
+
+
 def _unsettled(courses, reviews):
     """`courses` (encounters, for their first course, or further `Course` rows: both hold
     `course_start_date`) less those a review settled (on or after day 14, or stopping IVIG),
@@ -213,10 +235,7 @@ def _unsettled(courses, reviews):
     `ivig_review.awaits_review` to decide; `reviews` are the reviews of the course at
     `OuterRef("pk")`. The query leaves the settled courses out, so a clinician's many
     reviewed courses are not read for the navigation's count on every page."""
-    window_opens = Cast(
-        OuterRef("course_start_date") + datetime.timedelta(days=ivig_review.DUE_FROM_DAY),
-        models.DateField(),
-    )
+    window_opens = DaysAfter(OuterRef("course_start_date"), ivig_review.DUE_FROM_DAY)
     return (
         courses.exclude(Exists(reviews.filter(review_date__gte=window_opens)))
         .exclude(Exists(reviews.filter(plan=ivig_review.STOP_PLAN)))
@@ -379,9 +398,20 @@ def reviews_due(user, today: datetime.date | None = None):
     return due
 
 
+def _awaiting_count_query(user):
+    """One row per course `_awaiting_courses_query` lists, nothing read: the query leaves out
+    every course that does not await its review, so its rows can be counted as they are."""
+    encounters = Encounter.objects.filter(owner=user)
+    courses = Course.objects.filter(encounter__owner=user, encounter__discarded_at__isnull=True)
+    first = _unsettled_first_courses(encounters).values_list(Value(1)).order_by()
+    further = _unsettled_further_courses(courses).values_list(Value(1)).order_by()
+    return first.union(further, all=True)
+
+
 def reviews_due_count(user):
-    """How many courses the worklist of `reviews_due` lists: the navigation's count."""
-    return len(_my_awaiting_courses(user))
+    """How many courses the worklist of `reviews_due` lists: the navigation's count, on
+    every page, counted by the database."""
+    return _rows_for_user(_awaiting_count_query, user, count=True)[0][0]
 
 
 def awaited_reviews(encounter, today: datetime.date | None = None):

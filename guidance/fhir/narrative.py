@@ -6,7 +6,7 @@ from types import MappingProxyType
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from guidance.encounters.summary import courses_shown
+from guidance.encounters.summary import courses_shown, plan_marker_words
 from guidance.encounters.wording import (
     AUSTRALIAN_CRITERIA,
     ONTARIO_CALCULATOR,
@@ -82,13 +82,7 @@ NO_LINKS = MappingProxyType({"response": [], "course": [], "delta_p": [], "revie
 
 
 def _plan_markers(markers):
-    words = []
-    if markers.get("origin") == "local":
-        words.append("Local")
-    if markers.get("verification") not in (None, "", "verified"):
-        words.append(markers["verification_label"])
-    if markers.get("priority"):
-        words.append("High priority")
+    words = [word for _, word in plan_marker_words(markers)]
     return f" ({', '.join(words)})" if words else ""
 
 
