@@ -132,19 +132,21 @@ def revision_content(revision):
     return once(content_key(revision), "content", lambda: _read_content(revision))
 
 
-def references_block(references, key):
-    """The HTML of the summary's reference list (templates/guidance/partials/_references.html)
-    for `references` (dicts as the summary holds them), kept per revision (`key`) and set of
-    citation numbers; rendered afresh without a key."""
+def references_block(references, layout, key):
+    """The HTML of the reference list (templates/guidance/partials/_references.html) for
+    `references` (dicts as the summary holds them) in `layout` ("summary" or "print"), kept
+    per revision (`key`), layout and set of citation numbers; rendered afresh without a
+    key."""
 
     def render():
-        context = {"summary": {"references": references}}
+        context = {"summary": {"references": references}, "layout": layout}
         return render_to_string("guidance/partials/_references.html", context)
 
     if key is None:
         return render()
     numbers = ",".join(str(reference["number"]) for reference in references)
-    return mark_safe(_html_once(key, f"references:{numbers}", render))  # noqa: S308 (a template's)
+    name = f"references:{layout}:{numbers}"
+    return mark_safe(_html_once(key, name, render))  # noqa: S308 (a template's)
 
 
 def statement_block(statement, layout, key):

@@ -18,10 +18,11 @@ def statement(context, shown, layout):
 
 
 @register.simple_tag(takes_context=True)
-def references(context, shown):
-    """The summary's reference list (`shown`: its references), as _references.html renders
-    it, reused per published revision like the statements."""
-    return references_block(shown, context.get("content_key"))
+def references(context, shown, layout):
+    """The reference list (`shown`: the summary's references) in `layout` ("summary" or
+    "print"), as _references.html renders it, reused per published revision like the
+    statements."""
+    return references_block(shown, layout, context.get("content_key"))
 
 
 @register.simple_tag
