@@ -6,9 +6,9 @@ Everything is kept (the facts in Django's cache, the HTML blocks in this process
 under a key of the revision's id and its `content_version`, which the loader
 (`seed.load_content`) and publishing (`revisions.publish`) replace whenever they change what
 a revision shows: a key never goes stale, so a per-process cache is enough and several
-servers never disagree. Only the
-published revision is kept; a draft, whose content an editor changes row by row, is always
-read afresh. A finalized encounter shows its snapshot, which is not read from here.
+servers never disagree. Only the published revision is kept; a draft, whose content an
+editor changes row by row, is always read afresh. A finalized encounter shows its snapshot,
+which is not read from here.
 
 A statement's block also carries what depends on the patient (why it applies, why it is high
 priority): the block is kept with placeholders for those, and they are put in, escaped, for
@@ -83,10 +83,10 @@ def once(key, name, build):
     return value
 
 
-# The HTML blocks, kept in this process's memory: strings, never changed in place, so unlike
-# `once`'s values (dicts, copied out of Django's cache on every read: 8 µs a read, 28 reads a
-# summary) they are shared as they are. Bounded: emptied when full (a revision has about 40
-# statements in 4 layouts, and the combinations of their why and priority marks).
+# The HTML blocks, kept in this process's memory as they are: strings, never changed in
+# place, so they need no copy, where Django's local-memory cache unpickles one on every read
+# (8 µs; a summary reads 26 blocks). Bounded: emptied when full (a revision has about 40
+# statements in 4 layouts, each with or without its why and priority marks).
 _HTML_KEPT = {}
 _HTML_KEPT_MOST = 2_000
 
@@ -104,10 +104,10 @@ def _html_once(key, name, render):
 
 
 def forget():
-    """Empty what this module keeps (the tests: a rolled-back transaction can give the next
-    test a revision of the same id and content version with other content)."""
+    """Empty the HTML kept in this process (the tests, with Django's caches: a rolled-back
+    transaction can give the next test a revision of the same id and content version with
+    other content)."""
     _HTML_KEPT.clear()
-    cache.clear()
 
 
 def _read_content(revision):
