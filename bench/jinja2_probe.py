@@ -19,8 +19,8 @@ import jinja2
 from django.template import engines
 from django.urls import reverse
 
-from bench.config import RESULTS_DIR  # configures Django
-from bench.scenario import DATASETS, prepare_template_database, seed, use_database
+import bench.config  # noqa: F401 (configures Django)
+from bench.scenario import use_small_database
 from guidance.content.rendered import published_for_content
 from guidance.encounters import workflow
 from guidance.encounters.models import Encounter
@@ -81,12 +81,7 @@ def _median_us(render, count=2_000):
 
 
 def main():
-    dataset = DATASETS[0]
-    if not dataset.database.exists():
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        prepare_template_database()
-        seed(dataset)
-    use_database(dataset.database)
+    use_small_database()
     encounter = Encounter.objects.filter(status=Encounter.Status.COMPLETE).first()
     assessment = pathway.assess(encounter.answers)
     summary = workflow.shown_summary(encounter, assessment, published_for_content())

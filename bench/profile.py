@@ -16,13 +16,10 @@ from django.core.management import call_command
 
 from bench.config import RESULTS_DIR  # configures Django
 from bench.scenario import (
-    DATASETS,
     build_request,
     pathway_endpoints,
-    prepare_template_database,
-    seed,
     signed_in_client,
-    use_database,
+    use_small_database,
 )
 
 
@@ -39,14 +36,9 @@ def send(client, request):
 def main():
     label = sys.argv[1] if len(sys.argv) > 1 else "summary GET"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
-    dataset = DATASETS[0]
-    if not dataset.database.exists():
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        prepare_template_database()
-        seed(dataset)
+    dataset = use_small_database()
     if not (RESULTS_DIR / "staticfiles" / "staticfiles.json").exists():
         call_command("collectstatic", verbosity=0, interactive=False, clear=True)
-    use_database(dataset.database)
     client, csrf_token = signed_in_client(dataset)
     endpoint = next(each for each in pathway_endpoints() if each.label == label)
     for _ in range(5):

@@ -202,6 +202,18 @@ def prepare_template_database():
     connection.close()
 
 
+def use_small_database():
+    """The small dataset's database, seeded as `make bench` seeds it when missing: for the
+    one-request tools (bench.profile, bench.jinja2_probe). Returns the dataset."""
+    dataset = DATASETS[0]
+    if not dataset.database.exists():
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        prepare_template_database()
+        seed(dataset)
+    use_database(dataset.database)
+    return dataset
+
+
 def seed(dataset):
     """The clinicians and encounters of one dataset (bulk-created)."""
     shutil.copyfile(TEMPLATE_DATABASE, dataset.database)

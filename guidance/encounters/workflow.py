@@ -295,15 +295,21 @@ class AwaitingCourse:
 _AWAITING_COLUMNS = ("number", "course_start_date", "latest_review", "stopped")
 
 
-def _awaiting_courses_query(user, encounter=None):
+def _unsettled_courses_of(user, encounter=None):
+    """(first courses, further courses) of `user` (of `encounter` only, when given) that no
+    review settled: the worklist's rows and the navigation's count come from the same two."""
     encounters = Encounter.objects.filter(owner=user)
     courses = Course.objects.filter(encounter__owner=user, encounter__discarded_at__isnull=True)
     if encounter is not None:
         encounters = encounters.filter(pk=encounter.pk)
         courses = courses.filter(encounter=encounter)
+    return _unsettled_first_courses(encounters), _unsettled_further_courses(courses)
+
+
+def _awaiting_courses_query(user, encounter=None):
+    first, further = _unsettled_courses_of(user, encounter)
     first = (
-        _unsettled_first_courses(encounters)
-        .annotate(
+        first.annotate(
             course_encounter=F("pk"),
             reference=F("patient_reference"),
             number=Value(1, output_field=models.PositiveSmallIntegerField()),
@@ -312,8 +318,9 @@ def _awaiting_courses_query(user, encounter=None):
         .order_by()
     )
     further = (
-        _unsettled_further_courses(courses)
-        .annotate(course_encounter=F("encounter_id"), reference=F("encounter__patient_reference"))
+        further.annotate(
+            course_encounter=F("encounter_id"), reference=F("encounter__patient_reference")
+        )
         .values_list("course_encounter", "reference", *_AWAITING_COLUMNS)
         .order_by()
     )
@@ -401,10 +408,9 @@ def reviews_due(user, today: datetime.date | None = None):
 def _awaiting_count_query(user):
     """One row per course `_awaiting_courses_query` lists, nothing read: the query leaves out
     every course that does not await its review, so its rows can be counted as they are."""
-    encounters = Encounter.objects.filter(owner=user)
-    courses = Course.objects.filter(encounter__owner=user, encounter__discarded_at__isnull=True)
-    first = _unsettled_first_courses(encounters).values_list(Value(1)).order_by()
-    further = _unsettled_further_courses(courses).values_list(Value(1)).order_by()
+    first, further = (
+        courses.values_list(Value(1)).order_by() for courses in _unsettled_courses_of(user)
+    )
     return first.union(further, all=True)
 
 
