@@ -179,7 +179,8 @@ def sign_in_again(request, next_url, outcome=KEPT):
     if getattr(request, "htmx", False):
         html = (
             render_to_string("registration/login.html#main-content", context, request=request)
-            + render_to_string("base.html#site-nav", {**context, "oob": True}, request=request)
+            # The bar of a signed-out page (templates/site_nav.html): nothing of a user in it.
+            + render_to_string("site_nav.html", {"oob": True})
             # The idle warning belonged to the ended session: it goes with it.
             + '<div id="idle-warning" hx-swap-oob="delete"></div>'
         )

@@ -77,7 +77,6 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "guidance.encounters.context_processors.roles",
             ],
             "builtins": ["template_partials.templatetags.partials"],
             "libraries": {"page_assets": "lems_site.page_assets", "shown_to": "lems_site.shown_to"},

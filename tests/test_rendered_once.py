@@ -139,7 +139,127 @@ def test_the_kept_reference_field_reads_as_crispy_renders_it(reference):
 
     form = STEP_FORMS["patient"](initial={"patient_reference": reference})
     fresh = render_to_string("guidance/partials/_reference_field.html", {"form": form})
-    assert _reference_field_html(form) == fresh
-    assert "\x00" not in _reference_field_html(form)
+    assert _reference_field_html(reference) == fresh
+    assert "\x00" not in _reference_field_html(reference)
     if reference.startswith("A&B"):  # escaped as Django escapes it, not doubly
         assert 'value="A&amp;B &lt;&quot;x&quot;&gt;&#x27;y&#x27;"' in fresh
+
+
+def _bar(page):
+    return page[page.index('<nav id="site-nav"') : page.index("</nav>", page.index("site-nav"))]
+
+
+@pytest.mark.parametrize("page", ["home", "encounter_list", "guideline"])
+def test_the_kept_navigation_bar_reads_as_one_rendered_afresh_for_each_user(
+    page, client, clinician, other_clinician, editor, guideline, django_user_model
+):
+    """The bar is kept per kind of user and page around slots (guidance/templatetags/
+    site_nav.py): each user who signs in on the same process sees their own name, count
+    and token in a bar that reads as rendering it afresh does, markup in a name escaped."""
+    from django.middleware.csrf import _does_token_match
+    from django.template.loader import render_to_string
+
+    from guidance.encounters.workflow import is_clinician, reviews_due_count
+
+    clinician.first_name, clinician.last_name = "<b>Ada</b>", "O'Byrne & Co"
+    clinician.save()
+    for user in [clinician, other_clinician, editor, clinician, None]:
+        if user is editor and page == "home":
+            continue  # an editor's home is the admin, which has its own bar
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        response = client.get(reverse(page), follow=True)
+        assert response.status_code == (403 if user is editor and page != "guideline" else 200)
+        shown = _bar(response.content.decode())
+        signed_in = user is not None
+        # The sign-out form's token is this browser's (masked afresh, as Django does).
+        token = shown.split('name="csrfmiddlewaretoken" value="')[-1].split('"')[0]
+        assert not signed_in or _does_token_match(token, client.cookies["csrftoken"].value)
+        fresh = render_to_string(
+            "site_nav.html",
+            {
+                "signed_in": signed_in,
+                "clinician": signed_in and is_clinician(user),
+                "staff": signed_in and user.is_staff,
+                "current": response.resolver_match.url_name
+                if response.resolver_match.url_name in ("encounter_list", "guideline")
+                else "",
+                "user_name": signed_in and (user.get_full_name() or user.username),
+                "due_count": signed_in and reviews_due_count(user),
+                "csrf_token": token,
+            },
+        )
+        assert shown == _bar(fresh)
+        assert "@@" not in shown
+        if user is clinician:
+            assert "&lt;b&gt;Ada&lt;/b&gt; O&#x27;Byrne &amp; Co" in shown
+            assert "dr_other" not in shown
+        if user is other_clinician:
+            assert "dr_other" in shown and "Ada" not in shown
+        if user is editor:
+            assert "Edit guideline" in shown and "Reviews due" not in shown
+        if user is None:
+            assert "Sign out" not in shown
+
+
+@pytest.mark.parametrize("current", ["patient", "tumour", "ivig", None])
+def test_the_kept_list_of_steps_reads_as_one_rendered_afresh(current, make_encounter, ivig_answers):
+    """The steps above a step or the summary (`current` None), kept per process around a
+    slot for the encounter's id (guidance/encounters/views.py `_step_nav`): each encounter
+    gets its own addresses in a list that reads as rendering it afresh does."""
+    from django.template.loader import render_to_string
+
+    from guidance.encounters.views import _step_nav
+    from guidance.encounters.wording import STEP_TITLES
+
+    partly = {key: ivig_answers[key] for key in ("weight_kg", "diagnosis_confirmed")}
+    for answers in [ivig_answers, partly, ivig_answers]:
+        encounter = make_encounter(answers=answers)
+        assessment = pathway.assess(answers)
+        items = [
+            {
+                "title": STEP_TITLES[step],
+                "url": reverse("step", args=[encounter.pk, step]),
+                "current": step == current,
+                "answered": step in assessment.answered,
+            }
+            for step in assessment.steps
+        ]
+        fresh = render_to_string(
+            "guidance/partials/_step_nav.html",
+            {
+                "steps": items,
+                "summary_url": reverse("summary", args=[encounter.pk]),
+                "summary_page": current is None,
+            },
+        )
+        kept = _step_nav(encounter, assessment, current)
+        assert kept == fresh
+        assert kept.count(str(encounter.pk)) == len(assessment.steps) + 1
+        assert "00000000-0000" not in kept
+
+
+@pytest.mark.parametrize("case", ["ivig", "paraneoplastic", "blank"])
+def test_the_kept_fields_of_a_step_read_as_its_form_renders_the_saved_answers(case):
+    """A step shown with its saved answers builds no form (guidance/encounters/views.py
+    `_fields_html`): the kept fields read as the step's form, given those answers, renders
+    them, on every step, including the questions a step asks only for some answers (height
+    and sex on the IVIG step when the patient step left them blank)."""
+    from django.template.loader import render_to_string
+
+    from guidance.encounters.forms import STEP_FORMS
+    from guidance.encounters.views import _fields_html
+    from tests.paths import SEED_CASES
+
+    answers = {} if case == "blank" else dict(SEED_CASES[case])
+    if case == "ivig":
+        answers.pop("height_cm", None)  # the IVIG step then asks for it
+    for step in pathway.STEPS:
+        initial = {field: answers.get(field) for field in pathway.STEP_FIELDS[step]}
+        form = STEP_FORMS[step](initial=initial, earlier_answers=answers)
+        fresh = render_to_string(
+            "guidance/partials/_step_fields.html", {"form": form, "step": step}
+        )
+        assert _fields_html(step, answers) == fresh
+    assert ("height_cm" in _fields_html("ivig", answers)) == (case != "paraneoplastic")

@@ -99,14 +99,6 @@ class StepForm(PlainTextForm, forms.Form):
         self.earlier_answers = earlier_answers or {}
         super().__init__(*args, **kwargs)
 
-    @classmethod
-    def for_encounter(cls, encounter):
-        """The step's form, unbound, showing the answers already saved."""
-        initial = {field: encounter.answers.get(field) for field in pathway.STEP_FIELDS[cls.step]}
-        if cls.step == "patient":
-            initial["patient_reference"] = encounter.patient_reference
-        return cls(initial=initial, earlier_answers=encounter.answers)
-
     def clean(self):
         cleaned = super().clean()
         if not self.errors:

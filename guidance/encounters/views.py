@@ -89,17 +89,36 @@ def _page_url(encounter, step):
     return reverse("step", args=[encounter.pk, step])
 
 
-def _step_nav(encounter, assessment, current):
-    return [
+# Where the encounter's id goes in the kept list of steps: an id no encounter is given.
+_ENCOUNTER_SLOT = "00000000-0000-0000-0000-000000000000"
+
+
+@lru_cache(maxsize=512)
+def _step_nav_around_slot(steps, answered, current):
+    items = [
         {
-            "step": step,
             "title": STEP_TITLES[step],
-            "url": reverse("step", args=[encounter.pk, step]),
+            "url": reverse("step", args=[_ENCOUNTER_SLOT, step]),
             "current": step == current,
-            "answered": step in assessment.answered,
+            "answered": step in answered,
         }
-        for step in assessment.steps
+        for step in steps
     ]
+    context = {
+        "steps": items,
+        "summary_url": reverse("summary", args=[_ENCOUNTER_SLOT]),
+        "summary_page": current is None,
+    }
+    return render_to_string("guidance/partials/_step_nav.html", context)
+
+
+def _step_nav(encounter, assessment, current):
+    """The list of steps above a step or the summary (`current` None), rendered once per
+    process for each set of steps, answered steps and current page, around a slot for the
+    encounter's id: five address look-ups and an included template were about a twentieth
+    of a step."""
+    html = _step_nav_around_slot(assessment.steps, assessment.answered, current)
+    return mark_safe(html.replace(_ENCOUNTER_SLOT, str(encounter.pk)))
 
 
 @lru_cache(maxsize=1024)
@@ -113,18 +132,14 @@ def _unbound_fields_html(step, shown_answers, sex=None, height_cm=None):
     return render_to_string("guidance/partials/_step_fields.html", {"form": form, "step": step})
 
 
-def _fields_html(step, form):
-    if form.is_bound:
-        return None  # errors and what was typed: rendered afresh
+def _fields_html(step, answers):
+    """The step's fields showing the saved `answers`, as kept by `_unbound_fields_html`."""
     shown = tuple(
-        sorted(
-            (field, tuple(value) if isinstance(value, list) else value)
-            for field, value in form.initial.items()
-            if field != "patient_reference"
-        )
+        (field, tuple(value) if isinstance(value, list) else value)
+        for field in sorted(pathway.STEP_FIELDS[step])
+        for value in [answers.get(field)]
     )
-    earlier = form.earlier_answers
-    return _unbound_fields_html(step, shown, earlier.get("sex"), earlier.get("height_cm"))
+    return _unbound_fields_html(step, shown, answers.get("sex"), answers.get("height_cm"))
 
 
 # Where the patient reference goes in the kept reference field: a value no one can type.
@@ -137,15 +152,12 @@ def _reference_field_html_around_slot():
     return render_to_string("guidance/partials/_reference_field.html", {"form": form})
 
 
-def _reference_field_html(form):
-    """The patient step's reference field, rendered once per process around a slot the
-    reference is put into, escaped, for each request (crispy's render of this one field was
-    a quarter of the step's time). The kept HTML holds no patient data; errors and what
-    was typed are rendered afresh."""
-    if form.step != "patient" or form.is_bound:
-        return None
+def _reference_field_html(reference):
+    """The patient step's reference field showing the saved `reference`, rendered once per
+    process around a slot the reference is put into, escaped, for each request (crispy's
+    render of this one field was a quarter of the step's time). The kept HTML holds no
+    patient data."""
     html = _reference_field_html_around_slot()
-    reference = form.initial.get("patient_reference") or ""
     if not reference:
         return mark_safe(html.replace(f' value="{_REFERENCE_SLOT}"', ""))
     return mark_safe(html.replace(_REFERENCE_SLOT, escape(reference)))
@@ -178,20 +190,26 @@ def _decision_html(form):
 
 
 def _render_step(request, encounter, step, assessment, form=None, revision=None):
+    """The step's page; `form`: the bound form after a refused answer, rendered afresh with
+    its errors and what was typed; without it, the saved answers in the kept fields, and no
+    form is built."""
     if form is None:
-        form = STEP_FORMS[step].for_encounter(encounter)
+        fields = {"fields_html": _fields_html(step, encounter.answers)}
+        if step == "patient":
+            fields["reference_html"] = _reference_field_html(encounter.patient_reference)
+    else:
+        fields = {"form": form}
     # The panel's statements are the published revision's, kept per revision: the revision
     # (one query) only once something applies, unless the answers were just saved on it.
     if revision is None and assessment.outcome.codes:
         revision = published_for_content()
     context = {
         "encounter": encounter,
-        "fields_html": _fields_html(step, form),
-        "reference_html": _reference_field_html(form),
         "step": step,
         "step_title": STEP_TITLES[step],
-        "form": form,
-        "steps": _step_nav(encounter, assessment, step),
+        "step_url": _page_url(encounter, step),
+        **fields,
+        "step_nav": _step_nav(encounter, assessment, step),
         "recommendations": panel_statements(assessment, revision),
         "content_key": content_key(revision),
         "tumour_risk": tumour_risk_summary(assessment.tumour_risk),
@@ -227,7 +245,7 @@ def _render_summary(
         "summary": summary or encounters.shown_summary(encounter),
         "revision_changed": revision_changed,
         "shown_fingerprint": shown_fingerprint,
-        "steps": _step_nav(encounter, assessment, None) if assessment else [],
+        "step_nav": _step_nav(encounter, assessment, None) if assessment else "",
         "complete": assessment is None or assessment.complete,
         "form": form,
         "decision_html": _decision_html(form),

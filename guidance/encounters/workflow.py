@@ -61,7 +61,7 @@ class Finalizing:
 def is_clinician(user):
     """Holds the encounter permission, directly or through a group: in one query, where
     `has_perm` takes two, and once per request (kept on the user, which the page's
-    navigation asks again through `guidance.encounters.context_processors.roles`)."""
+    navigation asks again through `guidance.templatetags.site_nav`)."""
     if not user.is_authenticated:
         return False
     if not hasattr(user, "_is_clinician"):
@@ -107,11 +107,14 @@ def _rows_for_user(build, user, *, count=False):
 
 
 def get_for_owner(user, encounter_id, *, for_update=False):
-    """The one way to load an encounter: scoped to its owner, so others get 404."""
+    """The one way to load an encounter: scoped to its owner, so others get 404. Its
+    `owner` is `user` (the print page names them) without reading them again."""
     encounters = Encounter.objects.filter(owner=user)
     if for_update:
         encounters = encounters.select_for_update()
-    return get_object_or_404(encounters, pk=encounter_id)
+    encounter = get_object_or_404(encounters, pk=encounter_id)
+    encounter.owner = user
+    return encounter
 
 
 # What the encounter tables read: the answers too, for the next screen date and, in a row
