@@ -263,3 +263,25 @@ def test_the_kept_fields_of_a_step_read_as_its_form_renders_the_saved_answers(ca
         )
         assert _fields_html(step, answers) == fresh
     assert ("height_cm" in _fields_html("ivig", answers)) == (case != "paraneoplastic")
+
+
+@pytest.mark.parametrize("case", ["ivig", "paraneoplastic", "bridge-only"])
+def test_the_kept_blank_decision_reads_as_the_decision_form_renders_it(case, make_encounter):
+    """With nothing decided yet the summary builds no decision form (guidance/encounters/
+    views.py `_decision_shown`): its kept fields read as the form for these answers renders
+    them. A decision saved some other way is shown by the form itself, never kept."""
+    from django.template.loader import render_to_string
+
+    from guidance.encounters.views import _decision_shown
+    from guidance.encounters.workflow import decision_form
+    from tests.paths import SEED_CASES
+
+    encounter = make_encounter(answers=SEED_CASES[case], status="complete")
+    assessment = pathway.assess(encounter.answers)
+    form = decision_form(encounter, assessment)
+    fresh = render_to_string("guidance/partials/_decision_fields.html", {"form": form})
+    shown = _decision_shown(encounter, assessment, None)
+    assert shown == {"decision_html": fresh, "course_offered": form.course_offered}
+    encounter.decision_note = "Discussed with the family."
+    shown = _decision_shown(encounter, assessment, None)
+    assert "decision_html" not in shown and shown["form"].instance is encounter

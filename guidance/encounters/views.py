@@ -167,8 +167,8 @@ def _reference_field_html(reference):
 def _blank_decision_html(dose_basis_needed, course_offered, longest_course):
     """The decision form's fields with nothing decided yet, rendered once per process:
     crispy's rendering was about a fifth of the summary's time, and this HTML depends only
-    on whether the dose basis and the IVIG course are asked, and whether the course is
-    offered over its longest (no token, nothing of the patient or the user)."""
+    on what the form asks (`workflow.decision_asks`: no token, nothing of the patient or
+    the user)."""
     form = DecisionForm(
         dose_basis_needed=dose_basis_needed,
         course_offered=course_offered,
@@ -177,16 +177,20 @@ def _blank_decision_html(dose_basis_needed, course_offered, longest_course):
     return render_to_string("guidance/partials/_decision_fields.html", {"form": form})
 
 
-def _decision_html(form):
-    if form is None or form.is_bound:
-        return None  # a finalized encounter shows no form; errors are rendered afresh
-    # The instance's own values: the longest course's 5 days are an initial value of the
-    # form (offer_longest_course), not a decision.
-    if any(getattr(form.instance, field) for field in DecisionForm.Meta.fields):
-        return None  # a decision saved some other way: shown as it is, never kept
-    return _blank_decision_html(
-        "dose_basis" in form.fields, form.course_offered, form.longest_course
-    )
+def _decision_shown(encounter, assessment, form):
+    """The decision block's context: a form posted back, with its errors and what was typed,
+    rendered afresh; with nothing decided yet, the kept blank fields (and no form built)."""
+    if form is None:
+        asks = encounters.decision_asks(assessment)
+        # A decision saved some other way is shown as it is, never kept. (The longest
+        # course's 5 days are an initial value of the form, not a decision.)
+        if not any(getattr(encounter, field) for field in DecisionForm.Meta.fields):
+            return {
+                "decision_html": _blank_decision_html(**asks),
+                "course_offered": asks["course_offered"],
+            }
+        form = encounters.decision_form(encounter, assessment)
+    return {"form": form, "course_offered": form.course_offered}
 
 
 def _render_step(request, encounter, step, assessment, form=None, revision=None):
@@ -228,18 +232,18 @@ def _render_summary(
     given)."""
     revision_changed = False
     shown_fingerprint = None
+    decision = {}
     if encounter.is_finalized:
         revision = None  # the snapshot is shown, rendered afresh
     else:
         assessment = assessment or pathway.assess(encounter.answers)
-        if form is None:
-            form = encounters.decision_form(encounter, assessment)
+        decision = _decision_shown(encounter, assessment, form)
         revision = revision or published_for_content()
         summary = summary or encounters.shown_summary(encounter, assessment, revision)
         revision_changed = encounters.answered_on_earlier_revision(encounter, revision)
         shown_fingerprint = encounters.summary_fingerprint(encounter, revision)
-        if order is None and form.course_offered:
-            order = encounters.order_preview(request.user, assessment, form)
+        if order is None and decision["course_offered"]:
+            order = encounters.order_preview(request.user, assessment, decision.get("form"))
     context = {
         "encounter": encounter,
         "summary": summary or encounters.shown_summary(encounter),
@@ -247,8 +251,7 @@ def _render_summary(
         "shown_fingerprint": shown_fingerprint,
         "step_nav": _step_nav(encounter, assessment, None) if assessment else "",
         "complete": assessment is None or assessment.complete,
-        "form": form,
-        "decision_html": _decision_html(form),
+        **decision,
         "courses": _courses_with_state(encounter),
         "continue_url": _page_url(encounter, assessment.next_step()) if assessment else None,
         "order_preview": order,

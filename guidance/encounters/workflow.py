@@ -505,14 +505,19 @@ def dose_basis_needed(assessment):
     return bool(ivig) and ivig["dosing_weight_basis"] == "adjusted"
 
 
+def decision_asks(assessment):
+    """What the decision form asks for these answers: whether it asks which weight the IVIG
+    dose is based on, whether it offers the IVIG course, and whether over its longest."""
+    course_offered = "ivig" in assessment.outcome.doses
+    return {
+        "dose_basis_needed": dose_basis_needed(assessment),
+        "course_offered": course_offered,
+        "longest_course": course_offered and "ivig-risk-mitigation" in assessment.outcome.codes,
+    }
+
+
 def decision_form(encounter, assessment, data=None):
-    return DecisionForm(
-        data,
-        instance=encounter,
-        dose_basis_needed=dose_basis_needed(assessment),
-        course_offered="ivig" in assessment.outcome.doses,
-        longest_course="ivig-risk-mitigation" in assessment.outcome.codes,
-    )
+    return DecisionForm(data, instance=encounter, **decision_asks(assessment))
 
 
 def resume_url(encounter):

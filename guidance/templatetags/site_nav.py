@@ -44,8 +44,9 @@ def _bar_around_slots(signed_in, clinician, staff, current, oob, script_prefix):
     )
 
 
-def site_nav_html(request, oob=False):
-    """The bar for this request's user and page; `oob` swaps it in out of band (htmx)."""
+def site_nav_html(request, oob=False, csrf_token=None):
+    """The bar for this request's user and page; `oob` swaps it in out of band (htmx).
+    `csrf_token`: the page's own token, when it has one (masking another is not free)."""
     user = request.user
     signed_in = user.is_authenticated
     clinician = is_clinician(user)
@@ -55,7 +56,7 @@ def site_nav_html(request, oob=False):
     html = _bar_around_slots(signed_in, clinician, staff, current, oob, get_script_prefix())
     if signed_in:
         html = html.replace(USER_NAME, escape(user.get_full_name() or user.username))
-        html = html.replace(TOKEN, escape(get_token(request)))
+        html = html.replace(TOKEN, escape(csrf_token or get_token(request)))
     if clinician:
         html = html.replace(DUE_COUNT, str(reviews_due_count(user)))
     return mark_safe(html)
@@ -63,4 +64,4 @@ def site_nav_html(request, oob=False):
 
 @register.simple_tag(takes_context=True)
 def site_nav(context):
-    return site_nav_html(context["request"])
+    return site_nav_html(context["request"], csrf_token=context.get("csrf_token"))
