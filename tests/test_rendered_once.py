@@ -203,6 +203,19 @@ def test_the_kept_navigation_bar_reads_as_one_rendered_afresh_for_each_user(
             assert "Sign out" not in shown
 
 
+def test_a_name_holding_a_slots_text_is_shown_as_typed(client, clinician, guideline):
+    """The user's name goes into the kept bar last: a name that reads like another slot
+    does not take the count or the token in."""
+    from guidance.templatetags.site_nav import DUE_COUNT, TOKEN
+
+    clinician.first_name, clinician.last_name = DUE_COUNT, TOKEN
+    clinician.save()
+    client.force_login(clinician)
+    shown = _bar(client.get(reverse("encounter_list")).content.decode())
+    assert f"{DUE_COUNT} {TOKEN}" in shown
+    assert shown.count('name="csrfmiddlewaretoken"') == 1
+
+
 @pytest.mark.parametrize("current", ["patient", "tumour", "ivig", None])
 def test_the_kept_list_of_steps_reads_as_one_rendered_afresh(current, make_encounter, ivig_answers):
     """The steps above a step or the summary (`current` None), kept per process around a

@@ -54,11 +54,12 @@ def site_nav_html(request, oob=False, csrf_token=None):
     current = match.url_name if match and match.url_name in LINKED_PAGES else ""
     staff = signed_in and user.is_staff
     html = _bar_around_slots(signed_in, clinician, staff, current, oob, get_script_prefix())
-    if signed_in:
-        html = html.replace(USER_NAME, escape(user.get_full_name() or user.username))
-        html = html.replace(TOKEN, escape(csrf_token or get_token(request)))
     if clinician:
         html = html.replace(DUE_COUNT, str(reviews_due_count(user)))
+    if signed_in:
+        html = html.replace(TOKEN, escape(csrf_token or get_token(request)))
+        # The name last: whatever it holds, no slot is filled after it.
+        html = html.replace(USER_NAME, escape(user.get_full_name() or user.username))
     return mark_safe(html)
 
 
