@@ -12,9 +12,7 @@ import statistics
 import sys
 import time
 
-from django.core.management import call_command
-
-from bench.config import RESULTS_DIR  # configures Django
+import bench.config  # noqa: F401 (configures Django)
 from bench.scenario import (
     build_request,
     pathway_endpoints,
@@ -37,8 +35,6 @@ def main():
     label = sys.argv[1] if len(sys.argv) > 1 else "summary GET"
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 100
     dataset = use_small_database()
-    if not (RESULTS_DIR / "staticfiles" / "staticfiles.json").exists():
-        call_command("collectstatic", verbosity=0, interactive=False, clear=True)
     client, csrf_token = signed_in_client(dataset)
     endpoint = next(each for each in pathway_endpoints() if each.label == label)
     for _ in range(5):

@@ -12,7 +12,7 @@ import random
 import statistics
 import sys
 
-from bench.config import RESULTS_DIR  # configures Django
+import bench.config  # noqa: F401 (configures Django)
 from bench.measure import Bench, check_status, in_process
 from bench.scenario import pathway_endpoints, signed_in_client, use_small_database
 
@@ -23,10 +23,6 @@ def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 30
     labels = set(sys.argv[2:])
     dataset = use_small_database()
-    if not (RESULTS_DIR / "staticfiles" / "staticfiles.json").exists():
-        from django.core.management import call_command
-
-        call_command("collectstatic", verbosity=0, interactive=False, clear=True)
     endpoints = [each for each in pathway_endpoints() if not labels or each.label in labels]
     bench = Bench(endpoints)
     bench.clients[dataset.name] = signed_in_client(dataset)

@@ -203,14 +203,17 @@ def prepare_template_database():
 
 
 def use_small_database():
-    """The small dataset's database, seeded as `make bench` seeds it when missing: for the
-    one-request tools (bench.profile, bench.jinja2_probe). Returns the dataset."""
+    """The small dataset's database, seeded as `make bench` seeds it when missing, and the
+    static files the pages name, collected when missing: for the one-request tools
+    (bench.profile, bench.ratios, bench.jinja2_probe). Returns the dataset."""
     dataset = DATASETS[0]
     if not dataset.database.exists():
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         prepare_template_database()
         seed(dataset)
     use_database(dataset.database)
+    if not (RESULTS_DIR / "staticfiles" / "staticfiles.json").exists():
+        call_command("collectstatic", verbosity=0, interactive=False, clear=True)
     return dataset
 
 
